@@ -1,0 +1,60 @@
+# On a fresh machine these two commands do all the set-up:
+#   make demo   the main job on the embedded synthetic data
+#   make test   nbdev sync check + nbdev_test over every notebook + pytest tests/
+# Both create .venv/ when it is missing and reuse it while settings.ini and setup.py are unchanged.
+SHELL := /bin/bash
+.SHELLFLAGS := -o pipefail -c
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+DEPS := $(VENV)/.deps-installed
+BUILT := $(VENV)/.package-built
+export MAX_JOBS ?= 2
+
+# settings.ini is the single place for requirements; read it with the standard library only
+REQS = $(shell $(PYTHON) -c "from configparser import ConfigParser as C; c=C(delimiters=['=']); c.read('settings.ini'); d=c['DEFAULT']; print(d['requirements'], d['dev_requirements'])")
+EXT_SRC := $(wildcard cuda_ops/*.cpp cuda_ops/*.h cuda_ops/*/*.cpp cuda_ops/*/*.h cuda_ops/*/*.cu cuda_ops/*/*.cuh)
+
+.PHONY: demo test export nbtest pytest bench lab clean
+
+$(DEPS): settings.ini
+	@test -x $(BIN)/python || { echo "creating $(VENV)/ (first run: a few minutes)"; $(PYTHON) -m venv $(VENV); }
+	$(BIN)/pip install -q $(REQS)
+	@touch $@
+
+# Editable install of wecromcl; builds the compiled op wecromcl._C from cuda_ops/ (log: .venv/build.log)
+$(BUILT): $(DEPS) setup.py $(EXT_SRC)
+	@echo "building wecromcl and its compiled op"
+	@$(BIN)/pip install --no-build-isolation --no-deps -v -e . > $(VENV)/build.log 2>&1 \
+		|| { tail -40 $(VENV)/build.log; echo "build failed: full log in $(VENV)/build.log"; exit 1; }
+	@grep -h '\[wecromcl setup\]' $(VENV)/build.log || true
+	@touch $@
+
+demo: $(BUILT)
+	$(BIN)/wecromcl demo
+
+# The notebooks are the source: exporting them must leave wecromcl/ and README.md unchanged
+export: $(BUILT)
+	@$(BIN)/nbdev_export
+	@$(BIN)/python tools/make_readme.py
+	@if [ -n "$$(git status --porcelain -- wecromcl README.md)" ]; then \
+		echo "nbdev_export changed wecromcl/ or README.md: export the notebooks and commit both"; \
+		git status --short -- wecromcl README.md; exit 1; fi
+	@echo "sync check: wecromcl/ and README.md match nbs/"
+
+nbtest: $(BUILT)
+	$(BIN)/nbdev_test --n_workers 2 --timing
+
+pytest: $(BUILT)
+	$(BIN)/pytest tests
+
+test: export nbtest pytest
+
+bench: $(BUILT)
+	$(BIN)/wecromcl bench all --json outputs/bench.json
+
+lab: $(BUILT)
+	$(BIN)/jupyter lab --no-browser $(if $(filter 0,$(shell id -u)),--allow-root)
+
+clean:
+	rm -rf build *.egg-info wecromcl/_C*.so outputs

@@ -1,0 +1,92 @@
+"""Packaging for wecromcl.
+
+Metadata and requirements come from `settings.ini` (nbdev 2). The compiled extension `wecromcl._C` is built from
+`cuda_ops/`: the C++ sources always, the CUDA sources as well when nvcc and a CUDA build of torch are present.
+Environment switches: `WECROMCL_NO_CUDA=1` skips the CUDA part; `FORCE_CUDA=1` makes it mandatory (no fallback).
+Install with `pip install --no-build-isolation -e .` after torch (the Makefile does both).
+"""
+import glob, os, shlex, shutil, sys
+from configparser import ConfigParser
+from setuptools import find_packages, setup
+
+cfg = ConfigParser(delimiters=['='])
+cfg.read('settings.ini', encoding='utf-8')
+cfg = cfg['DEFAULT']
+lib = cfg['lib_name']
+
+
+def log(msg): print(f'[wecromcl setup] {msg}', file=sys.stderr, flush=True)
+
+
+def _flag(name): return os.environ.get(name, '0') not in ('', '0')
+
+
+def _find_cuda_home():
+    "`CUDA_HOME` as set, else the toolkit holding nvcc (torch's own guess from a wrapper script on PATH can be wrong)."
+    if os.environ.get('CUDA_HOME'): return os.environ['CUDA_HOME']
+    if os.path.exists('/usr/local/cuda/bin/nvcc'): return '/usr/local/cuda'
+    nvcc = shutil.which('nvcc')
+    return os.path.dirname(os.path.dirname(os.path.realpath(nvcc))) if nvcc else None
+
+
+def _cuda_plan(torch):
+    "Whether to compile the CUDA sources, and why (one line for the build log)."
+    if _flag('WECROMCL_NO_CUDA'): return False, 'WECROMCL_NO_CUDA=1: building the C++ (CPU) op only'
+    cuda_home = _find_cuda_home()
+    if cuda_home is None: return False, 'no nvcc found: building the C++ (CPU) op only, no CUDA kernels'
+    if torch.version.cuda is None: return False, f'torch {torch.__version__} is a CPU build: building the C++ (CPU) op only'
+    os.environ['CUDA_HOME'] = cuda_home
+    if not os.environ.get('TORCH_CUDA_ARCH_LIST') and not torch.cuda.is_available():
+        os.environ['TORCH_CUDA_ARCH_LIST'] = '8.0;9.0'  # no GPU to ask: Ampere and Hopper
+    return True, f"compiling the CUDA kernels with {cuda_home} for arch {os.environ.get('TORCH_CUDA_ARCH_LIST', 'of the visible GPU')}"
+
+
+def extension_kwargs():
+    "`ext_modules` and `cmdclass` for `wecromcl._C`, or nothing when torch is not importable."
+    try: import torch
+    except ImportError:
+        log('torch is not importable: no wecromcl._C (the pure-PyTorch op is used); install torch first to build it')
+        return {}
+    use_cuda, why = _cuda_plan(torch)
+    if _flag('FORCE_CUDA') and not use_cuda: sys.exit(f'[wecromcl setup] FORCE_CUDA=1 but {why}')
+    log(why)
+    from torch.utils import cpp_extension as ce  # imported after CUDA_HOME is set: it reads it at import time
+
+    cpp = sorted(glob.glob('cuda_ops/*.cpp') + glob.glob('cuda_ops/cpu/*.cpp'))
+    cu = sorted(glob.glob('cuda_ops/cuda/*.cu'))
+    # at::parallel_for is header-inlined OpenMP: without -fopenmp the CPU kernel would run on one thread
+    cxx = ['-O3', '-fopenmp']
+    cpu_ext = ce.CppExtension(f'{lib}._C', cpp, include_dirs=[os.path.abspath('cuda_ops')],
+                              extra_compile_args={'cxx': cxx}, extra_link_args=['-fopenmp'])
+    ext = cpu_ext
+    if use_cuda:
+        ext = ce.CUDAExtension(f'{lib}._C', cpp + cu, include_dirs=[os.path.abspath('cuda_ops')],
+                               extra_link_args=['-fopenmp'],
+                               extra_compile_args={'cxx': cxx + ['-DWITH_CUDA'], 'nvcc': ['-O3', '-DWITH_CUDA']})
+
+    class BuildExt(ce.BuildExtension):
+        "Fall back to the C++ op when the optional CUDA part fails; a C++ failure still fails the build."
+        def build_extension(self, e):
+            if e is cpu_ext or _flag('FORCE_CUDA'): return super().build_extension(e)
+            try: return super().build_extension(e)
+            except Exception as err:
+                log(f'the CUDA part failed to compile ({type(err).__name__}: {err}); retrying with the C++ op only')
+                return super().build_extension(cpu_ext)
+
+    return dict(ext_modules=[ext], cmdclass={'build_ext': BuildExt})
+
+
+setup(
+    name=lib, version=cfg['version'], description=cfg['description'], keywords=cfg['keywords'].split(),
+    author=cfg['author'], author_email=cfg['author_email'], license=cfg['license'], url=cfg['git_url'],
+    long_description=open('README.md', encoding='utf-8').read(), long_description_content_type='text/markdown',
+    python_requires='>=' + cfg['min_python'],
+    packages=find_packages(include=[lib, lib + '.*']) + [f'{lib}.assets'],
+    package_dir={f'{lib}.assets': 'data'},  # the committed data/ folder ships inside the package as wecromcl.assets
+    package_data={f'{lib}.assets': ['**/*']},
+    install_requires=shlex.split(cfg['requirements']),
+    extras_require={'dev': shlex.split(cfg['dev_requirements'])},
+    entry_points={'console_scripts': cfg['console_scripts'].split(), 'nbdev': [f'{lib}={lib}._modidx:d']},
+    zip_safe=False,
+    **extension_kwargs(),
+)
