@@ -27,7 +27,7 @@ $(BUILT): $(DEPS) setup.py $(EXT_SRC)
 	@echo "building wecromcl and its compiled op"
 	@$(BIN)/pip install --no-build-isolation --no-deps -v -e . > $(VENV)/build.log 2>&1 \
 		|| { tail -40 $(VENV)/build.log; echo "build failed: full log in $(VENV)/build.log"; exit 1; }
-	@grep -h '\[wecromcl setup\]' $(VENV)/build.log || true
+	@grep -h '\[wecromcl setup\]' $(VENV)/build.log | sed 's/^ *//' | awk '!seen[$$0]++' || true
 	@touch $@
 
 demo: $(BUILT)
