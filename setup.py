@@ -81,9 +81,7 @@ setup(
     author=cfg['author'], author_email=cfg['author_email'], license=cfg['license'], url=cfg['git_url'],
     long_description=open('README.md', encoding='utf-8').read(), long_description_content_type='text/markdown',
     python_requires='>=' + cfg['min_python'],
-    packages=find_packages(include=[lib, lib + '.*']) + [f'{lib}.assets'],
-    package_dir={f'{lib}.assets': 'data'},  # the committed data/ folder ships inside the package as wecromcl.assets
-    package_data={f'{lib}.assets': ['**/*']},
+    packages=find_packages(include=[lib, lib + '.*']),
     install_requires=shlex.split(cfg['requirements']),
     extras_require={'dev': shlex.split(cfg['dev_requirements'])},
     entry_points={'console_scripts': cfg['console_scripts'].split(), 'nbdev': [f'{lib}={lib}._modidx:d']},
