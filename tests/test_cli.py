@@ -1,9 +1,12 @@
 """The installed `wecromcl` command, run as a user runs it (a subprocess)."""
 import json, subprocess, sys
+from pathlib import Path
+
+WECROMCL = Path(sys.executable).parent / 'wecromcl'  # the console script of the environment running the tests
 
 
 def run(*args):
-    return subprocess.run([sys.executable, '-m', 'wecromcl.cli', *args], capture_output=True, text=True)
+    return subprocess.run([str(WECROMCL), *args], capture_output=True, text=True)
 
 
 def test_info_writes_json(tmp_path):
