@@ -6,5 +6,5 @@ __version__ = "0.1.0"
 # %% auto #0
 __all__ = []
 
-# %% ../nbs/index.ipynb #69612389
+# %% ../nbs/index.ipynb #1e6aeeea
 from .install import show_install
