@@ -19,7 +19,7 @@ EXT_SRC := $(wildcard cuda_ops/*.cpp cuda_ops/*.h cuda_ops/*/*.cpp cuda_ops/*/*.
 
 $(DEPS): settings.ini
 	@test -x $(BIN)/python || { echo "creating $(VENV)/ (first run: a few minutes)"; $(PYTHON) -m venv $(VENV); }
-	$(BIN)/pip install -q $(REQS)
+	$(BIN)/pip install -q $(REQS) 2>&1 | { grep -v '^WARNING: Location .* is ignored' || true; }
 	@touch $@
 
 # Editable install of wecromcl; builds the compiled op wecromcl._C from cuda_ops/ (log: .venv/build.log)

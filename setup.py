@@ -22,18 +22,19 @@ def _flag(name): return os.environ.get(name, '0') not in ('', '0')
 
 
 def _find_cuda_home():
-    "`CUDA_HOME` as set, else the toolkit holding nvcc (torch's own guess from a wrapper script on PATH can be wrong)."
-    if os.environ.get('CUDA_HOME'): return os.environ['CUDA_HOME']
-    if os.path.exists('/usr/local/cuda/bin/nvcc'): return '/usr/local/cuda'
+    "The toolkit holding nvcc: `CUDA_HOME` if set, else /usr/local/cuda, else nvcc's folder on PATH (None if none)."
+    # torch guesses from `which nvcc` alone, which is wrong when nvcc on PATH is a wrapper script
     nvcc = shutil.which('nvcc')
-    return os.path.dirname(os.path.dirname(os.path.realpath(nvcc))) if nvcc else None
+    candidates = ([os.environ['CUDA_HOME']] if os.environ.get('CUDA_HOME') else
+                  ['/usr/local/cuda'] + ([os.path.dirname(os.path.dirname(os.path.realpath(nvcc)))] if nvcc else []))
+    return next((c for c in candidates if os.path.exists(os.path.join(c, 'bin', 'nvcc'))), None)
 
 
 def _cuda_plan(torch):
     "Whether to compile the CUDA sources, and why (one line for the build log)."
     if _flag('WECROMCL_NO_CUDA'): return False, 'WECROMCL_NO_CUDA=1: building the C++ (CPU) op only'
     cuda_home = _find_cuda_home()
-    if cuda_home is None: return False, 'no nvcc found: building the C++ (CPU) op only, no CUDA kernels'
+    if cuda_home is None: return False, 'no nvcc found (CUDA_HOME, /usr/local/cuda, PATH): building the C++ (CPU) op only'
     if torch.version.cuda is None: return False, f'torch {torch.__version__} is a CPU build: building the C++ (CPU) op only'
     os.environ['CUDA_HOME'] = cuda_home
     if not os.environ.get('TORCH_CUDA_ARCH_LIST') and not torch.cuda.is_available():
@@ -71,7 +72,11 @@ def extension_kwargs():
             try: return super().build_extension(e)
             except Exception as err:
                 log(f'the CUDA part failed to compile ({type(err).__name__}: {err}); retrying with the C++ op only')
-                return super().build_extension(cpu_ext)
+                # strip the CUDA parts from `e` itself: setuptools and torch have attached build state and flags to it
+                e.sources = cpu_ext.sources
+                e.libraries, e.library_dirs = cpu_ext.libraries, cpu_ext.library_dirs
+                e.extra_compile_args = {'cxx': [a for a in e.extra_compile_args['cxx'] if a != '-DWITH_CUDA']}
+                return super().build_extension(e)
 
     return dict(ext_modules=[ext], cmdclass={'build_ext': BuildExt})
 
