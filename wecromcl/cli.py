@@ -17,6 +17,7 @@ BENCHMARKS: dict[str, str] = {}  # `wecromcl bench NAME`: each prints a table an
 COMMANDS: dict[str, str | dict] = {
     'info': 'wecromcl.cli:info',
     'demo': 'wecromcl.cli:demo',
+    'eval-anchors': 'wecromcl.anchors:eval_anchors',
     'bench': BENCHMARKS,
 }
 
