@@ -12,11 +12,15 @@ from fastcore.docments import docments
 __all__ = ['BENCHMARKS', 'COMMANDS', 'UsageError', 'command_parser', 'main', 'info', 'demo']
 
 # %% ../nbs/14_cli.ipynb #622067a5
-BENCHMARKS: dict[str, str] = {}  # `wecromcl bench NAME`: each prints a table and writes JSON
+BENCHMARKS: dict[str, str] = {  # `wecromcl bench NAME`: each prints a table and writes JSON
+    'synth': 'wecromcl.synth:bench_synth',
+}
 
 COMMANDS: dict[str, str | dict] = {
     'info': 'wecromcl.cli:info',
     'demo': 'wecromcl.cli:demo',
+    'synth': 'wecromcl.synth:synth',
+    'convert': 'wecromcl.datasets:convert',
     'eval-anchors': 'wecromcl.anchors:eval_anchors',
     'bench': BENCHMARKS,
 }
