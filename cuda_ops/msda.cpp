@@ -1,9 +1,15 @@
 // The op wecromcl::ms_deform_attn and its backward, registered with torch.library (CPU and, when built, CUDA
 // kernels). The autograd formula and the fake (meta) kernels are registered from Python (wecromcl.msda).
 // Every input is checked here before any kernel runs; errors are ValueErrors in Python and say what is wrong.
-#include <ATen/ATen.h>
+// Per-operator ATen headers instead of <ATen/ATen.h>: this file compiles in about half the time.
+#define TORCH_ASSERT_ONLY_METHOD_OPERATORS
+#include <ATen/core/Tensor.h>
 #include <ATen/Dispatch.h>
 #include <ATen/Parallel.h>
+#include <ATen/ops/empty.h>
+#include <ATen/ops/empty_like.h>
+#include <ATen/ops/zeros.h>
+#include <ATen/ops/zeros_like.h>
 #include <torch/library.h>
 
 #include <string>
