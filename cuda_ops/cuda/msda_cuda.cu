@@ -20,6 +20,7 @@
 namespace wecromcl {
 namespace {
 
+// --- device code begin (tests/test_cuda_emulation.py runs the code up to 'device code end' on the CPU) ---
 template <typename T> struct Acc { using type = float; };
 template <> struct Acc<double> { using type = double; };
 
@@ -168,6 +169,8 @@ __global__ void __launch_bounds__(kThreads) msda_backward_kernel(
     }
   }
 }
+
+// --- device code end ---
 
 template <typename T>
 int launch_forward(const MsdaSizes& s, const void* value, const void* loc, const void* attn, void* out,
