@@ -12,7 +12,9 @@ from fastcore.docments import docments
 __all__ = ['BENCHMARKS', 'COMMANDS', 'UsageError', 'command_parser', 'main', 'info', 'demo']
 
 # %% ../nbs/14_cli.ipynb #622067a5
-BENCHMARKS: dict[str, str] = {}  # `wecromcl bench NAME`: each prints a table and writes JSON
+BENCHMARKS: dict[str, str] = {  # `wecromcl bench NAME`: each prints a table and writes JSON
+    'model': 'wecromcl.model:bench_model',
+}
 
 COMMANDS: dict[str, str | dict] = {
     'info': 'wecromcl.cli:info',
