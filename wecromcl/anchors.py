@@ -10,12 +10,12 @@ from typing import Sequence
 import numpy as np
 import torch
 import torch.nn.functional as F
+from .datasets import load_eval_gts, load_results, save_results
 
 # %% auto #0
 __all__ = ['STRIDE', 'IMAGENET_MEAN', 'IMAGENET_STD', 'OFFICIAL_TEST_SIDES', 'OFFICIAL_THRESHOLDS', 'test_size', 'read_rgb',
-           'prepare_image', 'word_groups', 'peak_nms', 'locate_words', 'save_result', 'load_result', 'load_gts',
-           'MissingGTError', 'anchor_metric', 'anchor_sweep', 'random_result', 'point_in_polygon_rate',
-           'evaluate_anchors', 'eval_anchors']
+           'prepare_image', 'word_groups', 'peak_nms', 'locate_words', 'MissingGTError', 'anchor_metric',
+           'anchor_sweep', 'random_result', 'point_in_polygon_rate', 'evaluate_anchors', 'eval_anchors']
 
 # %% ../nbs/09_anchors.ipynb #be5fc916
 STRIDE = 8  # feature stride of F_I: the activation maps are (H/8, W/8)
@@ -103,40 +103,6 @@ def locate_words(maps: torch.Tensor,  # (U, h, w): one map per group of `word_gr
             points.append([(x * stride + stride // 2) / ratio_w, (y * stride + stride // 2) / ratio_h])
             scores.append(v)
     return texts, points, scores
-
-# %% ../nbs/09_anchors.ipynb #a9c4e90c
-def save_result(result: dict, path) -> Path:
-    "Write a result dict `{image: {text, points, scores}}` in the official format (atomic)."
-    from wecromcl.config import save_json
-    return save_json({k: {'text': list(v['text']), 'points': [[float(a), float(b)] for a, b in v['points']],
-                          'scores': [float(s) for s in v['scores']]} for k, v in result.items()}, path)
-
-def _read_json(path, what: str) -> dict:
-    path = Path(path)
-    if not path.exists(): raise FileNotFoundError(f'{what} file {path} not found')
-    try: d = _json.loads(path.read_text(encoding='utf-8'))
-    except ValueError as e: raise ValueError(f'{what} file {path} is not valid JSON: {e}') from None
-    if not isinstance(d, dict): raise ValueError(f'{what} file {path}: expected a JSON object {{image: {{...}}}}')
-    return d
-
-def _check(d: dict, keys: tuple, path, what: str):
-    for img, v in d.items():
-        if not isinstance(v, dict) or any(k not in v for k in keys):
-            raise ValueError(f'{what} file {path}: entry {img!r} must be an object with keys {list(keys)}')
-        n = len(v['text'])
-        for k in keys[1:] + (('polygons',) if 'polygons' in v else ()):
-            if len(v[k]) != n: raise ValueError(f'{what} file {path}: entry {img!r} has {n} texts but {len(v[k])} {k}')
-        if any(len(p) != 2 for p in v['points']):
-            raise ValueError(f'{what} file {path}: entry {img!r} has a point that is not [x, y]')
-    return d
-
-def load_result(path) -> dict:
-    "Read and check an official stage-1 result file `{image: {text, points, scores}}`."
-    return _check(_read_json(path, 'result'), ('text', 'points', 'scores'), path, 'result')
-
-def load_gts(path) -> dict:
-    "Read and check a stage-1 GT file `{image: {text, points[, polygons]}}`."
-    return _check(_read_json(path, 'GT'), ('text', 'points'), path, 'GT')
 
 # %% ../nbs/09_anchors.ipynb #106815b1
 OFFICIAL_THRESHOLDS = (0.0, 0.01, 0.02, 0.03, 0.04, 0.05)
@@ -249,7 +215,7 @@ def eval_anchors(result: str | None = None,  # stage-1 result JSON {image: {text
     from wecromcl.config import save_json
     if not result: raise UsageError('--result RESULT.json is required')
     if not gts: raise UsageError('--gts GTS.json is required')
-    res_, gts_ = load_result(result), load_gts(gts)
+    res_, gts_ = load_results(result), load_eval_gts(gts)
     m = evaluate_anchors(res_, gts_, threshold)
     b, f = m['official_sweep_best'], m['fixed_threshold']
     print(f"stage-1 anchors: {len(res_)} result images, {len(gts_)} GT images, {f['n_gt']} GT points")

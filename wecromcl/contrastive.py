@@ -14,7 +14,7 @@ import torch.nn.functional as F
 
 # %% auto #0
 __all__ = ['LOGIT_SCALE_INIT', 'contrastive_logits', 'contrastive_loss', 'contrastive_accuracy', 'NegativePool', 'negative_pool',
-           'load_vocabulary', 'sample_negatives', 'BatchSample', 'sample_batch']
+           'sample_negatives', 'BatchSample', 'sample_batch']
 
 # %% ../nbs/08_contrastive.ipynb #b28426cf
 LOGIT_SCALE_INIT = math.log(1 / 0.07)  # official initial value of the learnable log scale s (CLIP's τ = 0.07)
@@ -74,14 +74,6 @@ class NegativePool:
 def negative_pool(vocab: Sequence[str] | NegativePool) -> NegativePool:
     "A `NegativePool` from a list of words (returned as is when it already is one)."
     return vocab if isinstance(vocab, NegativePool) else NegativePool(list(vocab))
-
-def load_vocabulary(path) -> list[str]:
-    "Words of a vocabulary file (one per line, official `eng_vocabulary.txt` format), filtered to the official alphabet."
-    from wecromcl.charset import filter_text
-    path = Path(path)
-    if not path.exists(): raise FileNotFoundError(f'vocabulary file {path} not found')
-    words = [filter_text(line.strip()) for line in path.read_text(encoding='utf-8').splitlines()]
-    return [w for w in words if w]
 
 def _rng(rng) -> np.random.Generator:
     return rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)

@@ -417,7 +417,7 @@ def _load(path) -> dict:
 def _check_lists(path, key, v: dict, names) -> None:
     if not isinstance(v, dict) or any(not isinstance(v.get(n), list) for n in names):
         raise ValueError(f'{path}: entry {key!r} must be an object with lists {", ".join(names)}')
-    lens = {n: len(v[n]) for n in names}
+    lens = {n: len(v[n]) for n in (*names, *(['polygons'] if 'polygons' in v else []))}
     if len(set(lens.values())) > 1: raise ValueError(f'{path}: entry {key!r} has lists of different lengths {lens}')
     if 'points' in v and any(not isinstance(p, list) or len(p) != 2 for p in v['points']):
         raise ValueError(f'{path}: entry {key!r}: every point must be [x, y]')

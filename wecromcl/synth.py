@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import cv2
 from .config import Config, asset, save_json
+from .charset import filter_text
 from .datasets import Sample, Word, gt_point
 
 # %% auto #0
@@ -22,11 +23,13 @@ __all__ = ['BACKGROUNDS', 'vocabulary_path', 'load_vocabulary', 'vocabulary_zipf
 # %% ../nbs/03_synth.ipynb #4c96757c
 @lru_cache(maxsize=4)
 def _vocab(path: str) -> tuple[tuple[str, ...], np.ndarray]:
+    if not Path(path).is_file(): raise FileNotFoundError(f'vocabulary file {path} not found')
     words, zipf = [], []
     for n, line in enumerate(Path(path).read_text(encoding='utf-8').splitlines(), 1):
-        if not line.strip(): continue
-        parts = line.split('\t')
-        try: words.append(parts[0]); zipf.append(float(parts[1]) if len(parts) > 1 else 3.0)
+        parts = line.strip().split('\t')
+        word = filter_text(parts[0])  # the official file is used as is: only characters of the table are kept
+        if not word: continue
+        try: zipf.append(float(parts[1]) if len(parts) > 1 else 3.0); words.append(word)
         except ValueError: raise ValueError(f'{path}:{n}: expected `word<TAB>zipf`, got {line!r}') from None
     if not words: raise ValueError(f'{path}: empty vocabulary')
     return tuple(words), np.array(zipf)
