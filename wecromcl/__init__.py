@@ -6,5 +6,7 @@ __version__ = "0.1.0"
 # %% auto #0
 __all__ = []
 
-# %% ../nbs/index.ipynb #1e6aeeea
+# %% ../nbs/index.ipynb #b8d08f6d
 from .install import show_install
+from .model import WeCromCL, WeCromCLConfig, load_official
+from .locate import load_model, locate_image

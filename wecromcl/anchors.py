@@ -39,7 +39,7 @@ def test_size(h: int,  # original height
     if max_side > 0:
         if h < w: return _ceil32(int(h * max_side / w)), max_side
         return max_side, _ceil32(int(w * max_side / h))
-    raise ValueError(f'min_side or max_side must be positive (got min_side={min_side}, max_side={max_side})')
+    return _ceil32(h), _ceil32(w)  # neither given: the official code keeps the size; the network needs multiples of 32
 test_size.__test__ = False  # not a pytest test, whatever its name
 
 # %% ../nbs/09_anchors.ipynb #575b6c4f

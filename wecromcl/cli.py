@@ -23,6 +23,7 @@ COMMANDS: dict[str, str | dict] = {
     'demo': 'wecromcl.cli:demo',
     'synth': 'wecromcl.synth:synth',
     'convert': 'wecromcl.datasets:convert',
+    'locate': 'wecromcl.locate:locate',
     'eval-anchors': 'wecromcl.anchors:eval_anchors',
     'bench': BENCHMARKS,
 }
@@ -47,12 +48,15 @@ def command_parser(fn, prog: str) -> argparse.ArgumentParser:
     for name, prm in inspect.signature(fn).parameters.items():
         typ, choices, many = _unwrap(hints.get(name, str))
         kw = dict(help=docs.get(name), choices=choices)
-        if prm.default is inspect.Parameter.empty:
+        flag = '--' + name.replace('_', '-')
+        if prm.default is inspect.Parameter.empty and prm.kind is inspect.Parameter.KEYWORD_ONLY:
+            p.add_argument(flag, dest=name, type=typ, required=True, nargs='+' if many else None, **kw)
+        elif prm.default is inspect.Parameter.empty:
             p.add_argument(name, type=typ, nargs='+' if many else None, **kw)
         elif typ is bool:
-            p.add_argument('--' + name.replace('_', '-'), dest=name, action='store_true', help=docs.get(name))
+            p.add_argument(flag, dest=name, action='store_true', help=docs.get(name))
         else:
-            p.add_argument('--' + name.replace('_', '-'), dest=name, type=typ, default=prm.default,
+            p.add_argument(flag, dest=name, type=typ, default=prm.default,
                            nargs='+' if many else None, **kw)
     return p
 
