@@ -1,11 +1,7 @@
 """`wecromcl bench op`, run as a user runs it (a subprocess), on the tiny shape only."""
-import json, subprocess, sys
-from pathlib import Path
+import json
 
 import pytest
-import torch
-
-WECROMCL = Path(sys.executable).parent / 'wecromcl'
 
 
 def _has_op():
@@ -14,10 +10,9 @@ def _has_op():
 
 
 @pytest.mark.skipif(not _has_op(), reason='wecromcl._C is not built: no compiled op to benchmark')
-def test_bench_op_tiny_writes_json(tmp_path):
+def test_bench_op_tiny_writes_json(wecromcl, tmp_path):
     out = tmp_path / 'bench.json'
-    r = subprocess.run([str(WECROMCL), 'bench', 'op', '--shapes', 'tiny', '--repeats', '1', '--json', str(out)],
-                       capture_output=True, text=True)
+    r = wecromcl('bench', 'op', '--shapes', 'tiny', '--repeats', '1', '--json', str(out))
     assert r.returncode == 0, r.stderr
     res = json.loads(out.read_text())
     assert [(row['impl'], row['shape'], row['device'], row['dtype']) for row in res['rows']] == \
@@ -27,6 +22,6 @@ def test_bench_op_tiny_writes_json(tmp_path):
     assert 'cpu' in res['machine'] and 'speed-up' in r.stdout
 
 
-def test_bench_op_bad_dtype_fails():
-    r = subprocess.run([str(WECROMCL), 'bench', 'op', '--dtypes', 'fp16'], capture_output=True, text=True)
+def test_bench_op_bad_dtype_fails(wecromcl):
+    r = wecromcl('bench', 'op', '--dtypes', 'fp16')
     assert r.returncode == 2 and ('no cpu kernel for fp16' in r.stderr or 'no cpu kernel here' in r.stderr)

@@ -1,20 +1,13 @@
 """`wecromcl convert` and `wecromcl synth` run as a user runs them (a subprocess), on data the tests make."""
-import json, subprocess, sys
-from pathlib import Path
+import json
 
 from wecromcl.datasets import write_fixture
 
-WECROMCL = Path(sys.executable).parent / 'wecromcl'  # the console script of the environment running the tests
 
-
-def run(*args):
-    return subprocess.run([str(WECROMCL), *map(str, args)], capture_output=True, text=True)
-
-
-def test_convert_icdar2015(tmp_path):
+def test_convert_icdar2015(wecromcl, tmp_path):
     gt, images = write_fixture('icdar2015', tmp_path)
     (gt / 'gt_img_2.txt').write_text('1,2,3,4,5,6,7,8,lost\n')  # its image is missing: skipped and counted
-    r = run('convert', 'icdar2015', '--gt', gt, '--images', images,
+    r = wecromcl('convert', 'icdar2015', '--gt', gt, '--images', images,
             '--out-ann', tmp_path / 'ann.json', '--out-gts', tmp_path / 'gts.json', '--report', tmp_path / 'rep.json')
     assert r.returncode == 0, r.stderr
     assert 'missing images' in r.stdout and 'dropped: ignored (###)' in r.stdout
@@ -26,29 +19,29 @@ def test_convert_icdar2015(tmp_path):
     assert counts['missing images'] == 1 and counts['words kept'] == 3
 
 
-def test_convert_keeps_all_on_request(tmp_path):
+def test_convert_keeps_all_on_request(wecromcl, tmp_path):
     gt, images = write_fixture('totaltext', tmp_path)
-    r = run('convert', 'totaltext', '--gt', gt, '--images', images, '--keep-ignored', '--min-len', '0',
+    r = wecromcl('convert', 'totaltext', '--gt', gt, '--images', images, '--keep-ignored', '--min-len', '0',
             '--point', 'first_vertex', '--out-ann', tmp_path / 'a.json', '--out-gts', tmp_path / 'g.json')
     assert r.returncode == 0, r.stderr
     gts = json.loads((tmp_path / 'g.json').read_text())
     assert gts['img1.jpg']['points'] == [[20, 40], [170, 30], [20, 120]]
 
 
-def test_convert_bad_input(tmp_path):
+def test_convert_bad_input(wecromcl, tmp_path):
     (tmp_path / 'gt').mkdir()
     (tmp_path / 'gt' / 'gt_img_1.txt').write_text('1,2,3,word\n')
-    r = run('convert', 'icdar2015', '--gt', tmp_path / 'gt', '--out-ann', tmp_path / 'a.json', '--out-gts', tmp_path / 'g.json')
+    r = wecromcl('convert', 'icdar2015', '--gt', tmp_path / 'gt', '--out-ann', tmp_path / 'a.json', '--out-gts', tmp_path / 'g.json')
     assert r.returncode == 2 and 'gt_img_1.txt:1' in r.stderr
-    r = run('convert', 'icdar2015', '--gt', tmp_path / 'nothere', '--out-ann', tmp_path / 'a.json', '--out-gts', tmp_path / 'g.json')
+    r = wecromcl('convert', 'icdar2015', '--gt', tmp_path / 'nothere', '--out-ann', tmp_path / 'a.json', '--out-gts', tmp_path / 'g.json')
     assert r.returncode == 2 and 'nothere' in r.stderr
-    r = run('convert', 'icdar2015', '--gt', tmp_path / 'gt')
+    r = wecromcl('convert', 'icdar2015', '--gt', tmp_path / 'gt')
     assert r.returncode == 2 and '--out-ann is required' in r.stderr
 
 
-def test_synth(tmp_path):
+def test_synth(wecromcl, tmp_path):
     out = tmp_path / 'syn'
-    r = run('synth', '--out', out, '--n', 3, '--seed', 7, '--size', 96, '--words', 1, 3)
+    r = wecromcl('synth', '--out', out, '--n', 3, '--seed', 7, '--size', 96, '--words', 1, 3)
     assert r.returncode == 0, r.stderr
     labels = json.loads((out / 'labels.json').read_text())
     gts = json.loads((out / 'gts.json').read_text())
@@ -58,12 +51,12 @@ def test_synth(tmp_path):
         assert (out / k).is_file() and 1 <= len(words) <= 3
         assert gts[k]['text'] == words == [p['text'] for p in polys[k]]
     first = (out / 'images/0000000.jpg').read_bytes()
-    r = run('synth', '--out', tmp_path / 'again', '--n', 1, '--seed', 7, '--size', 96, '--words', 1, 3)
+    r = wecromcl('synth', '--out', tmp_path / 'again', '--n', 1, '--seed', 7, '--size', 96, '--words', 1, 3)
     assert r.returncode == 0 and (tmp_path / 'again/images/0000000.jpg').read_bytes() == first  # same seed, same image
 
 
-def test_bench_synth(tmp_path):
-    r = run('bench', 'synth', '--n', 3, '--size', 96, '--max-words', 2, '--json', tmp_path / 'b.json')
+def test_bench_synth(wecromcl, tmp_path):
+    r = wecromcl('bench', 'synth', '--n', 3, '--size', 96, '--max-words', 2, '--json', tmp_path / 'b.json')
     assert r.returncode == 0, r.stderr
     res = json.loads((tmp_path / 'b.json').read_text())
     assert {'images_per_s', 'size', 'max_words', 'workers'} <= set(res) and res['size'] == 96

@@ -1,14 +1,10 @@
 """The stage-1 model through the installed `wecromcl` command: the speed benchmark on a tiny input."""
-import json, subprocess, sys
-from pathlib import Path
-
-WECROMCL = Path(sys.executable).parent / 'wecromcl'
+import json
 
 
-def test_bench_model_tiny(tmp_path):
+def test_bench_model_tiny(wecromcl, tmp_path):
     out = tmp_path / 'model.json'
-    r = subprocess.run([str(WECROMCL), 'bench', 'model', '--presets', 'tiny', '--size', '64', '--batch', '2',
-                        '--repeats', '1', '--out', str(out)], capture_output=True, text=True)
+    r = wecromcl('bench', 'model', '--presets', 'tiny', '--size', '64', '--batch', '2', '--repeats', '1', '--out', out)
     assert r.returncode == 0, r.stderr
     rep = json.loads(out.read_text())
     (row,) = rep['results']
@@ -17,7 +13,6 @@ def test_bench_model_tiny(tmp_path):
     assert 'tiny' in r.stdout and 'wrote' in r.stdout
 
 
-def test_bench_model_bad_preset(tmp_path):
-    r = subprocess.run([str(WECROMCL), 'bench', 'model', '--presets', 'huge', '--out', str(tmp_path / 'm.json')],
-                       capture_output=True, text=True)
+def test_bench_model_bad_preset(wecromcl, tmp_path):
+    r = wecromcl('bench', 'model', '--presets', 'huge', '--out', str(tmp_path / 'm.json'))
     assert r.returncode != 0 and 'huge' in (r.stderr + r.stdout)
