@@ -9,18 +9,20 @@ from pathlib import Path
 from fastcore.docments import docments
 
 # %% auto #0
-__all__ = ['BENCHMARKS', 'COMMANDS', 'UsageError', 'command_parser', 'main', 'info', 'demo']
+__all__ = ['BENCHMARKS', 'COMMANDS', 'UsageError', 'command_parser', 'main', 'info']
 
 # %% ../nbs/14_cli.ipynb #622067a5
 BENCHMARKS: dict[str, str] = {  # `wecromcl bench NAME`: each prints a table and writes JSON
     'model': 'wecromcl.model:bench_model',
     'op': 'wecromcl.msda:bench_op',
     'synth': 'wecromcl.synth:bench_synth',
+    'train': 'wecromcl.train:bench_train',
 }
 
 COMMANDS: dict[str, str | dict] = {
     'info': 'wecromcl.cli:info',
-    'demo': 'wecromcl.cli:demo',
+    'demo': 'wecromcl.train:demo',
+    'train': 'wecromcl.train:train',
     'synth': 'wecromcl.synth:synth',
     'convert': 'wecromcl.datasets:convert',
     'locate': 'wecromcl.locate:locate',
@@ -102,21 +104,3 @@ def info(json: str | None = None,  # also write the report to this JSON file
     if json:
         from wecromcl.config import save_json
         print(f'wrote {save_json(install_info(), json, indent=1)}')
-
-# %% ../nbs/14_cli.ipynb #0dcda140
-def demo(out: str = 'outputs/demo',  # folder for the report
-         ):
-    "Run the main job on the embedded default data and write a report."
-    from wecromcl.install import show_install
-    from wecromcl.charset import encode, decode
-    from wecromcl.config import save_json
-    print('== environment'); show_install()
-    words = ['WeCromCL', 'Café', 'EXIT', 'no.42', 'transcription-only-supervised-spotting']
-    ids = encode(words)
-    back = decode(ids)
-    print('\n== character table: the words the text encoder reads (lower-cased, unknown characters dropped, 25 max)')
-    for w, b in zip(words, back): print(f'  {w!r:<44} -> {b!r}')
-    missing = ['synthetic data', 'stage-1 model', 'training', 'anchor localization and metric']
-    print(f"\nnot in the kit yet, so not run: {', '.join(missing)}")
-    p = save_json({'words': words, 'decoded': back, 'not_run': missing}, Path(out)/'metrics.json', indent=1)
-    print(f'wrote {p}')
