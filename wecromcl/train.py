@@ -4,7 +4,7 @@
 
 # %% ../nbs/10a_train.ipynb #66287e2b
 from __future__ import annotations
-import contextlib, json, math, time
+import contextlib, json, math, sys, time
 from pathlib import Path
 from typing import Literal
 import numpy as np
@@ -17,7 +17,7 @@ from .learner import (TrainConfig, stage1_dls, stage1_learner, fit_stage1, Check
                               load_checkpoint, restore_checkpoint, save_checkpoint)
 
 # %% auto #0
-__all__ = ['Throughput', 'synth_eval_samples', 'train', 'stage1_distrib_ctx', 'demo', 'bench_train']
+__all__ = ['Throughput', 'EpochTable', 'synth_eval_samples', 'train', 'stage1_distrib_ctx', 'demo', 'bench_train']
 
 # %% ../nbs/10a_train.ipynb #65641439
 class Throughput(Callback):
@@ -30,6 +30,17 @@ class Throughput(Callback):
         if self.training:
             self.seconds += time.perf_counter() - self.t0
             self.images += len(self.learn.yb[0]); self.steps += 1
+
+class EpochTable(Callback):
+    "fastai's epoch table without the per-batch bar, which repeats itself on every line of a log file or a CI job."
+    order = 60
+    def before_fit(self): self.learn.logger, self.header = self._write, False
+    def _write(self, log):
+        cells = [f'{v:.6f}' if isinstance(v, float) else str(v) for v in log]
+        if not self.header:
+            print('  '.join(f'{n:>{max(len(n), 10)}}' for n in self.recorder.metric_names)); self.header = True
+        print('  '.join(f'{c:>{max(len(n), 10)}}' for n, c in zip(self.recorder.metric_names, cells)), flush=True)
+    def after_fit(self): self.learn.logger = print
 
 def _synth_source(spec: str, seed: int):
     from wecromcl.synth import SynthDataset, SynthConfig
@@ -89,7 +100,7 @@ def train(*,
           epoch_len: int | None = None,  # batches per epoch (checkpoint/log/validation period)
           seed: int = 0,                # seed of everything
           device: str | None = None,    # torch device (default: cuda when available)
-          quiet: bool = False,          # no progress bars
+          quiet: bool = False,          # no per-batch progress bar (also the case when output is not a terminal)
           ) -> dict:
     "Train stage 1 (contrastive, transcriptions only); write the run folder."
     from wecromcl.cli import UsageError
@@ -132,7 +143,8 @@ def train(*,
     thr = Throughput()
     learn = stage1_learner(dls, model.to(dev), cfg, anchor_samples=vsamples, anchor_gts=gts, anchor_root=root, path=out,
                            cbs=[Checkpoint(run=dict(data=data, ann=ann, img_root=img_root, val_gts=val_gts, val=val, preset=preset)), CSVLogger('log.csv', append=resume), thr])
-    if quiet: learn.remove_cb(learn.progress) if hasattr(learn, 'progress') else None
+    if (quiet or not sys.stdout.isatty()) and hasattr(learn, 'progress'):  # a bar only where a terminal redraws it
+        learn.remove_cb(learn.progress); learn.add_cb(EpochTable())
     start = 0
     if ck is not None:
         start, n_epoch = restore_checkpoint(learn, ck), int(ck['n_epoch'])
