@@ -33,12 +33,13 @@ $(BUILT): $(DEPS) setup.py $(EXT_SRC)
 demo: $(BUILT)
 	$(BIN)/wecromcl demo
 
-# The notebooks are the source: exporting them must leave wecromcl/ and README.md unchanged
+# The notebooks are the source: exporting them must not change wecromcl/ or README.md (compared before and after,
+# so uncommitted but exported work passes; on a clean clone any difference fails)
+SYNC_STATE = { git status --porcelain -- wecromcl README.md; git diff -- wecromcl README.md; } | md5sum
 export: $(BUILT)
-	@$(BIN)/nbdev_export
-	@$(BIN)/python tools/make_readme.py
-	@if [ -n "$$(git status --porcelain -- wecromcl README.md)" ]; then \
-		echo "nbdev_export changed wecromcl/ or README.md: export the notebooks and commit both"; \
+	@before=$$($(SYNC_STATE)); $(BIN)/nbdev_export && $(BIN)/python tools/make_readme.py || exit 1; \
+	if [ "$$before" != "$$($(SYNC_STATE))" ]; then \
+		echo "nbdev_export changed wecromcl/ or README.md: the notebooks and the package disagree; commit both"; \
 		git status --short -- wecromcl README.md; exit 1; fi
 	@echo "sync check: wecromcl/ and README.md match nbs/"
 

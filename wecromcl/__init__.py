@@ -6,7 +6,7 @@ __version__ = "0.1.0"
 # %% auto #0
 __all__ = []
 
-# %% ../nbs/index.ipynb #b2e20151
+# %% ../nbs/index.ipynb #c2abf671
 from .install import show_install
 from .model import WeCromCL, WeCromCLConfig, load_official
 from .locate import load_model, locate_image

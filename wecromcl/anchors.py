@@ -13,9 +13,9 @@ import torch.nn.functional as F
 from .datasets import load_eval_gts, load_results, save_results
 
 # %% auto #0
-__all__ = ['STRIDE', 'IMAGENET_MEAN', 'IMAGENET_STD', 'OFFICIAL_TEST_SIDES', 'OFFICIAL_THRESHOLDS', 'test_size', 'read_rgb',
-           'prepare_image', 'word_groups', 'peak_nms', 'locate_words', 'MissingGTError', 'anchor_metric',
-           'anchor_sweep', 'random_result', 'point_in_polygon_rate', 'evaluate_anchors', 'eval_anchors']
+__all__ = ['STRIDE', 'IMAGENET_MEAN', 'IMAGENET_STD', 'OFFICIAL_TEST_SIDES', 'OFFICIAL_THRESHOLDS', 'test_size', 'prepare_image',
+           'word_groups', 'peak_nms', 'locate_words', 'MissingGTError', 'anchor_metric', 'anchor_sweep',
+           'random_result', 'point_in_polygon_rate', 'evaluate_anchors', 'eval_anchors']
 
 # %% ../nbs/09_anchors.ipynb #be5fc916
 STRIDE = 8  # feature stride of F_I: the activation maps are (H/8, W/8)
@@ -43,13 +43,6 @@ def test_size(h: int,  # original height
 test_size.__test__ = False  # not a pytest test, whatever its name
 
 # %% ../nbs/09_anchors.ipynb #575b6c4f
-def read_rgb(path) -> np.ndarray:
-    "An image file as an (H, W, 3) RGB uint8 array."
-    from PIL import Image
-    path = Path(path)
-    if not path.exists(): raise FileNotFoundError(f'image {path} not found')
-    with Image.open(path) as im: return np.asarray(im.convert('RGB'))
-
 def prepare_image(img: np.ndarray,       # (H, W, 3) RGB uint8
                   min_side: int = -1,     # see `test_size`
                   max_side: int = -1,     # see `test_size`

@@ -394,15 +394,18 @@ def to_annotations(samples: list[Sample], root=None) -> dict[str, list[str]]:
     "Official training/inference annotations `{image path: [words]}`."
     return {sample_key(s.path, root): [w.text for w in s.words] for s in samples}
 
-def to_eval_gts(samples: list[Sample], rule: PointRule = 'poly_center', root=None, counts: Counter | None = None) -> dict:
+def to_eval_gts(samples: list[Sample], rule: PointRule = 'poly_center', root=None, counts: Counter | None = None,
+                polygons: bool = False) -> dict:
     "Official evaluation ground truth `{image path: {text, points}}`; words without a polygon are left out (counted)."
     out = {}
     for s in samples:
         words = [w for w in s.words if w.polygon]
         if counts is not None and len(words) < len(s.words):
             counts['words without a polygon (not in eval GT)'] += len(s.words) - len(words)
-        if words: out[sample_key(s.path, root)] = {'text': [w.text for w in words],
-                                                    'points': [gt_point(w.polygon, rule) for w in words]}
+        if not words: continue
+        out[sample_key(s.path, root)] = {'text': [w.text for w in words], 'points': [gt_point(w.polygon, rule) for w in words]}
+        if polygons:  # optional extra key: lets the metric report the point-in-polygon rate
+            out[sample_key(s.path, root)]['polygons'] = [[list(map(float, p)) for p in w.polygon] for w in words]
     return out
 
 # %% ../nbs/02_datasets.ipynb #d1f94a6b

@@ -19,8 +19,8 @@ from fastai.callback.progress import CSVLogger
 from .config import Config, atomic_write, save_json
 from .charset import encode, decode
 from .contrastive import contrastive_loss, contrastive_accuracy, sample_batch, negative_pool
-from .datasets import Sample, Word, to_eval_gts
-from .anchors import IMAGENET_MEAN, IMAGENET_STD, read_rgb
+from .datasets import Sample, Word, read_image, to_eval_gts
+from .anchors import IMAGENET_MEAN, IMAGENET_STD
 
 # %% auto #0
 __all__ = ['TrainConfig', 'official', 'tiny', 'random_rotate', 'random_resize', 'random_blur', 'color_jitter', 'train_augment',
@@ -119,7 +119,7 @@ def _seed_rng(*keys) -> np.random.Generator:
     return np.random.default_rng(np.random.SeedSequence([int(k) for k in keys]))
 
 def _load(s: Sample) -> np.ndarray:
-    return s.image if s.image is not None else read_rgb(s.path)
+    return s.image if s.image is not None else read_image(s.path)
 
 def normalize_image(img: np.ndarray) -> torch.Tensor:
     "(H, W, 3) uint8 RGB -> (3, H, W) float, ImageNet-normalized."

@@ -233,7 +233,7 @@ def demo(out: str = 'outputs/demo',  # folder for the report
     print(f'== locating the words of {n_eval} held-out synthetic images (seed 10000, long side {side})')
     samples = synth_eval_samples(n_eval, 10_000)
     t0 = time.perf_counter(); res = locate_dataset(model, samples, max_side=side); t_loc = time.perf_counter() - t0
-    gts = to_eval_gts(samples)
+    gts = to_eval_gts(samples, polygons=True)
     m = evaluate_anchors(res, gts)
     sizes = {sample_key(x.path): (x.image.shape[1], x.image.shape[0]) for x in samples}
     rnd = evaluate_anchors(random_result({k: v['text'] for k, v in res.items()}, sizes, seed=0), gts)
