@@ -51,8 +51,9 @@ pytest: $(BUILT)
 
 test: export nbtest pytest
 
+# Speed benchmarks: each prints a table and writes outputs/bench/NAME.json (ours against its baseline, same run)
 bench: $(BUILT)
-	$(BIN)/wecromcl bench all --json outputs/bench.json
+	@for b in op synth model train; do $(BIN)/wecromcl bench $$b --json outputs/bench/$$b.json || exit 1; done
 
 lab: $(BUILT)
 	$(BIN)/jupyter lab --no-browser $(if $(filter 0,$(shell id -u)),--allow-root)

@@ -4,7 +4,7 @@ import json
 
 def test_bench_model_tiny(wecromcl, tmp_path):
     out = tmp_path / 'model.json'
-    r = wecromcl('bench', 'model', '--presets', 'tiny', '--size', '64', '--batch', '2', '--repeats', '1', '--out', out)
+    r = wecromcl('bench', 'model', '--presets', 'tiny', '--size', '64', '--batch', '2', '--repeats', '1', '--json', out)
     assert r.returncode == 0, r.stderr
     rep = json.loads(out.read_text())
     (row,) = rep['results']
@@ -14,5 +14,5 @@ def test_bench_model_tiny(wecromcl, tmp_path):
 
 
 def test_bench_model_bad_preset(wecromcl, tmp_path):
-    r = wecromcl('bench', 'model', '--presets', 'huge', '--out', str(tmp_path / 'm.json'))
+    r = wecromcl('bench', 'model', '--presets', 'huge', '--json', tmp_path / 'm.json')
     assert r.returncode != 0 and 'huge' in (r.stderr + r.stdout)

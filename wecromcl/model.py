@@ -247,7 +247,7 @@ def bench_model(presets: list[str] | None = None,  # presets to time (default: t
                 repeats: int = 2,  # timed calls per measurement (the best is kept), after one warm-up call
                 threads: int | None = None,  # torch CPU threads (default: torch's)
                 device: str = 'cpu',  # cpu or cuda
-                out: str = 'outputs/bench/model.json',  # JSON report
+                json: str = 'outputs/bench/model.json',  # JSON report
                 ):
     "Time forward and forward+backward of the stage-1 model per image, for each preset."
     import time, platform
@@ -280,5 +280,5 @@ def bench_model(presets: list[str] | None = None,  # presets to time (default: t
         del m
     report = dict(benchmark='model', size=size, batch=batch, repeats=repeats, device=device, threads=torch.get_num_threads(),
                   machine=platform.processor() or platform.machine(), install=install_info(), results=rows)
-    print(f'wrote {save_json(report, out, indent=1)}')
+    print(f'wrote {save_json(report, json, indent=1)}')
     return report
