@@ -6,7 +6,7 @@ __version__ = "0.1.0"
 # %% auto #0
 __all__ = []
 
-# %% ../nbs/index.ipynb #c2abf671
+# %% ../nbs/index.ipynb #59fb12fc
 from .install import show_install
 from .model import WeCromCL, WeCromCLConfig, load_official
 from .locate import load_model, locate_image

@@ -20,7 +20,7 @@ from .config import Config, atomic_write, save_json
 from .charset import encode, decode
 from .contrastive import contrastive_loss, contrastive_accuracy, sample_batch, negative_pool
 from .datasets import Sample, Word, read_image, to_eval_gts
-from .anchors import IMAGENET_MEAN, IMAGENET_STD
+from .anchors import IMAGENET_MEAN, IMAGENET_STD, _ceil32
 
 # %% auto #0
 __all__ = ['TrainConfig', 'official', 'tiny', 'random_rotate', 'random_resize', 'random_blur', 'color_jitter', 'train_augment',
@@ -58,8 +58,6 @@ def tiny():
     return TrainConfig(size=256, bs=8, epoch_len=20, optimizer='adam', schedule='one_cycle', lr=1e-3, wd=1e-5)
 
 # %% ../nbs/10_learner.ipynb #96d7d8d9
-def _ceil32(v) -> int: return int(math.ceil(v / 32) * 32)
-
 def random_rotate(img: np.ndarray, rng: np.random.Generator, max_deg: float = 10.0) -> np.ndarray:
     "Rotate by U(-max_deg, max_deg) degrees about the centre; the canvas grows to hold the whole image, black border."
     h, w = img.shape[:2]
