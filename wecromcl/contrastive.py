@@ -11,10 +11,12 @@ from typing import Sequence
 import numpy as np
 import torch
 import torch.nn.functional as F
+from .charset import VOCAB_SIZE, encode
 
 # %% auto #0
-__all__ = ['LOGIT_SCALE_INIT', 'contrastive_logits', 'contrastive_loss', 'contrastive_accuracy', 'NegativePool', 'negative_pool',
-           'sample_negatives', 'BatchSample', 'sample_batch']
+__all__ = ['LOGIT_SCALE_INIT', 'contrastive_logits', 'contrastive_loss', 'char_presence', 'char_presence_loss',
+           'add_in_image_negatives', 'contrastive_accuracy', 'NegativePool', 'negative_pool', 'sample_negatives',
+           'BatchSample', 'sample_batch']
 
 # %% ../nbs/08_contrastive.ipynb #b28426cf
 LOGIT_SCALE_INIT = math.log(1 / 0.07)  # official initial value of the learnable log scale s (CLIP's τ = 0.07)
@@ -43,6 +45,27 @@ def contrastive_loss(logits: torch.Tensor,  # (B, B+N) from `contrastive_logits`
         raise ValueError(f'logits must be (B, B+N) with the B positives first; got {tuple(logits.shape)}')
     target = torch.arange(B, device=logits.device)
     return (F.cross_entropy(logits, target) + F.cross_entropy(logits[:, :B].t(), target)) / 2
+
+def char_presence(word_lists: Sequence[Sequence[str]]) -> torch.Tensor:
+    "(B, 69) multi-hot: which characters of the table occur (lower-cased) in the words of each image."
+    out = torch.zeros(len(word_lists), VOCAB_SIZE)
+    for b, ws in enumerate(word_lists):
+        if ws: out[b, encode(ws).flatten()] = 1.
+    return out[:, 1:]  # id 0 is padding
+
+def char_presence_loss(char_logits: torch.Tensor,  # (B, 69, h, w) per-pixel character logits
+                       presence: torch.Tensor,     # (B, 69) from `char_presence`
+                       ) -> torch.Tensor:
+    "Multiple-instance loss: an image holds a character iff its best pixel says so (BCE on the spatial max)."
+    return F.binary_cross_entropy_with_logits(char_logits.flatten(2).amax(-1), presence.to(char_logits.dtype))
+
+def add_in_image_negatives(words: Sequence[str],      # the image's words
+                           positive: str,             # its positive
+                           negatives: Sequence[str],  # its vocabulary negatives
+                           ) -> list[str]:
+    "The negatives with the image's other words first (same length): the map must tell the words of one image apart."
+    others = list(dict.fromkeys(w for w in words if w.lower() != positive.lower()))
+    return (others + list(negatives))[:len(negatives)]
 
 def contrastive_accuracy(logits: torch.Tensor,  # (B, B+N)
                          direction: str = 'i2t',  # 'i2t': row b's argmax is b; 't2i': positive j's best image is j

@@ -15,7 +15,8 @@ from .msda import MSDeformAttn
 
 # %% auto #0
 __all__ = ['ImageEncoderConfig', 'official', 'tiny', 'Bottleneck', 'ResNet', 'load_imagenet', 'conv_bn_relu', 'BiFPN',
-           'sine_positions', 'DeformableEncoderLayer', 'DeformableEncoder', 'ImageEncoder', 'official_shapes']
+           'sine_positions', 'DeformableEncoderLayer', 'DeformableEncoder', 'standardize', 'ImageEncoder',
+           'official_shapes']
 
 # %% ../nbs/05_image_encoder.ipynb #58b895cf
 @dataclass
@@ -36,6 +37,8 @@ class ImageEncoderConfig(Config):
     deformable: bool = True    # run the deformable encoder (official `with_deformable_encoder`)
     use_stride: int = 8        # which level becomes F_I: 8 (official) or 4
     out_dim: int = 512         # channels of F_I (`channel_to_512`; the name is kept whatever the width)
+    input_norm: str = 'imagenet'  # 'imagenet': inputs used as given (official); 'image': each image standardized first
+    padding: str = 'zeros'     # padding of the convolutions: 'zeros' (official) or 'reflect'
 
     @property
     def d_model(self) -> int: return 3 * self.branch_dim
@@ -237,6 +240,11 @@ class DeformableEncoder(nn.Module):
         return [o.transpose(1, 2).reshape(o.shape[0], self.d_model, h, w) for o, (h, w) in zip(out, shapes)]
 
 # %% ../nbs/05_image_encoder.ipynb #37caaa0c
+def standardize(images: torch.Tensor, eps: float = 1e-5) -> torch.Tensor:
+    "Each image to zero mean and unit variance over its channels and pixels (colour relations kept)."
+    dims = tuple(range(1, images.dim()))
+    return (images - images.mean(dims, keepdim=True)) / (images.std(dims, keepdim=True) + eps)
+
 class ImageEncoder(nn.Module):
     "Image side of WeCromCL: images (B, 3, H, W), ImageNet-normalized, H and W multiples of 32 -> F_I (B, C, H/8, W/8)."
     def __init__(self, cfg: ImageEncoderConfig | None = None, imagenet: str | Path | None = None):
@@ -247,6 +255,8 @@ class ImageEncoder(nn.Module):
         "Create the parts on `self` under their official names (also used by `WeCromCL`)."
         if cfg.use_stride not in (4, 8): raise ValueError(f'use_stride must be 4 or 8, not {cfg.use_stride}')
         if cfg.d_model % cfg.gn_groups: raise ValueError(f'3·branch_dim ({cfg.d_model}) must be a multiple of gn_groups ({cfg.gn_groups})')
+        if cfg.input_norm not in ('imagenet', 'image'): raise ValueError(f"input_norm must be 'imagenet' or 'image', not {cfg.input_norm!r}")
+        if cfg.padding not in ('zeros', 'reflect'): raise ValueError(f"padding must be 'zeros' or 'reflect', not {cfg.padding!r}")
         self.image_cfg = cfg
         self.backbone = ResNet(cfg.layers, cfg.width, cfg.num_classes)
         if imagenet is not None: load_imagenet(self.backbone, imagenet)
@@ -260,9 +270,12 @@ class ImageEncoder(nn.Module):
         self.encoder = DeformableEncoder(cfg.d_model, cfg.enc_layers, cfg.enc_ffn, cfg.enc_heads, cfg.enc_points, cfg.dropout,
                                          gn_groups=cfg.gn_groups)
         self.channel_to_512 = nn.Sequential(nn.Conv2d(cfg.d_model, cfg.out_dim, 1, bias=False))
+        for m in self.modules():  # reflect: no zero border, so a border is not a feature the map can lock onto
+            if isinstance(m, nn.Conv2d) and max(m.padding) > 0: m.padding_mode = cfg.padding
 
     def fused_maps(self, images: torch.Tensor) -> list[torch.Tensor]:
         "The two (B, 3·branch_dim) maps at stride 4 and 8, before the deformable encoder."
+        if self.image_cfg.input_norm == 'image': images = standardize(images)
         feats = self.backbone(images)
         for bifpn in self.repeated_bifpn: feats = bifpn(feats)
         p2, p3, p4, p5 = feats

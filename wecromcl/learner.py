@@ -18,7 +18,8 @@ from fastai.callback.schedule import ParamScheduler, SchedPoly
 from fastai.callback.progress import CSVLogger
 from .config import Config, atomic_write, save_json
 from .charset import encode, decode
-from .contrastive import contrastive_loss, contrastive_accuracy, sample_batch, negative_pool
+from .contrastive import (contrastive_loss, contrastive_accuracy, sample_batch, negative_pool, char_presence,
+                                  char_presence_loss, add_in_image_negatives)
 from .datasets import Sample, Word, read_image, to_eval_gts
 from .anchors import IMAGENET_MEAN, IMAGENET_STD, _ceil32
 
@@ -48,14 +49,20 @@ class TrainConfig(Config):
     mom: float = 0.9                   # SGD momentum
     seed: int = 0                      # everything random (init, batches, augmentation) follows from it
     val_max_side: int = -1             # test-time long side for the anchor metric (-1: `size`)
+    synth: str = 'official'            # `SynthConfig` preset drawn by `--data synth` (and for its held-out images)
+    curriculum: float = 0.0            # share of the run over which `easy` generator images give way (0: none, official)
+    easy_end: float = 0.15             # share of `easy` images left once the curriculum is over
+    in_image_negatives: bool = False   # an image's other words lead its negatives (not official)
+    char_loss: float = 0.0             # weight of the character-presence loss (needs `char_head`; 0: off, official)
 
 @TrainConfig.register
 def official(): return TrainConfig()
 
 @TrainConfig.register
 def tiny():
-    "CPU recipe: long side 256, B = 8, Adam + one-cycle."
-    return TrainConfig(size=256, bs=8, epoch_len=20, optimizer='adam', schedule='one_cycle', lr=1e-3, wd=1e-5)
+    "CPU recipe: 160 px images with 2-6 words, B = 16, Adam(W) 4e-3 one-cycle, curriculum, in-image negatives, char loss."
+    return TrainConfig(size=160, bs=16, epoch_len=25, optimizer='adam', schedule='one_cycle', lr=4e-3, wd=1e-4,
+                       synth='small', curriculum=0.5, in_image_negatives=True, char_loss=1.0)
 
 # %% ../nbs/10_learner.ipynb #96d7d8d9
 def random_rotate(img: np.ndarray, rng: np.random.Generator, max_deg: float = 10.0) -> np.ndarray:
@@ -136,7 +143,7 @@ class Stage1DL(DataLoader):
     def __init__(self, source, cfg: TrainConfig, vocab=None, n_batches: int | None = None, train: bool = True,
                  seed: int | None = None, **kwargs):
         from wecromcl.synth import load_vocabulary
-        self.source, self.cfg, self.train, self.epoch = source, cfg, train, 0
+        self.source, self.cfg, self.train, self.epoch, self.n_epoch = source, cfg, train, 0, 1
         self.pool = negative_pool(vocab if vocab is not None else load_vocabulary())
         self.base_seed = cfg.seed if seed is None else seed
         self.word_lists = [[w.text for w in s.words] for s in source] if isinstance(source, (list, tuple)) else None
@@ -160,25 +167,38 @@ class Stage1DL(DataLoader):
         else:
             n = len(self.source)
             cand = rng.choice(n, min(n, bs + bs // 2 + 2), replace=False).tolist()
-            samples = {i: self.source[i] for i in cand}
+            easy = self.easy_share(k)
+            samples = {i: self._easy[i] if easy and rng.random() < easy else self.source[i] for i in cand}
             words = [[w.text for w in samples[i].words] for i in cand]
         b = sample_batch(words, bs, self.pool, self.cfg.n_neg, rng, self.cfg.official_sampling)
         idx = [cand[i] for i in b.indices]
         smp = [samples[i] if samples is not None else self.source[i] for i in idx]
+        negs = b.negatives if not self.cfg.in_image_negatives else [
+            add_in_image_negatives([w.text for w in s.words], p, ns) for s, p, ns in zip(smp, b.positives, b.negatives)]
         imgs = []
         for j, s in enumerate(smp):
             img = _load(s)
             imgs.append(train_augment(img, _seed_rng(self.base_seed, 3, self.epoch, k, j), self.cfg) if self.train else
                         random_resize(img, rng, (self.cfg.size,), self.cfg.size))
-        return dict(samples=smp, positives=b.positives, negatives=b.negatives, images=imgs)
+        return dict(samples=smp, positives=b.positives, negatives=negs, images=imgs)
+
+    def easy_share(self, k: int) -> float:
+        "Share of `easy` images in batch k: 1 at the start, linearly down to `easy_end` at `curriculum` of the run."
+        from wecromcl.synth import SynthDataset, SynthConfig
+        c = self.cfg
+        if not (self.train and c.curriculum > 0 and isinstance(self.source, SynthDataset)): return 0.
+        if not hasattr(self, '_easy'): self._easy = SynthDataset(SynthConfig.preset('easy'), self.source.seed + 1, len(self.source))
+        t = (self.epoch + k / len(self)) / max(self.n_epoch, 1) / c.curriculum   # 0 → 1 over the curriculum
+        return max(c.easy_end, 1 - t * (1 - c.easy_end))
 
     def create_item(self, k): return self.draw(k)
 
     def create_batch(self, d: dict):
-        "Our collation: normalize, zero-pad to the batch max (multiple of 32), encode the words as char ids."
+        "Our collation: normalize, zero-pad to the batch max (multiple of 32), encode the words as char ids (+ targets)."
         B = len(d['positives'])
         neg = encode([w for ws in d['negatives'] for w in ws]).view(B, -1, 25)
-        return (pad_images([normalize_image(im) for im in d['images']]), encode(d['positives']), neg, torch.arange(B))
+        presence = char_presence([[w.text for w in s.words] for s in d['samples']])
+        return (pad_images([normalize_image(im) for im in d['images']]), encode(d['positives']), neg, torch.arange(B), presence)
 
     def show_batch(self, b=None, max_n: int = 6, k: int = 0, ncols: int = 3, figsize=None, dpi: int = 70, **kwargs):
         "Draw batch `k`'s augmented images with all their words; the positive is the green, bold one."
@@ -217,13 +237,16 @@ def stage1_dls(train_source, valid_source=None, cfg: TrainConfig | None = None, 
 def _logits(pred) -> torch.Tensor:
     if isinstance(pred, torch.Tensor): return pred
     from wecromcl.model import pair_logits
-    return pair_logits(*pred).float()
+    return pair_logits(pred.fc, pred.text, pred.logit_scale).float()
 
-def stage1_loss(pred, target=None) -> torch.Tensor:
-    "Official contrastive loss on the model's output (logits or `Stage1Output`); the target is the diagonal."
-    return contrastive_loss(_logits(pred))
+def stage1_loss(pred, target=None, presence=None, char_weight: float = 0.) -> torch.Tensor:
+    "Contrastive loss on the model's output (logits or `Stage1Output`; the target is the diagonal) + char presence."
+    loss = contrastive_loss(_logits(pred))
+    if not char_weight: return loss
+    if getattr(pred, 'chars', None) is None: raise ValueError('char_loss > 0 needs a model with char_head=True')
+    return loss + char_weight * char_presence_loss(pred.chars.float(), presence)
 
-def stage1_accuracy(pred, target=None) -> torch.Tensor:
+def stage1_accuracy(pred, target=None, *_) -> torch.Tensor:
     "Image-to-text top-1 accuracy: image b's best candidate is its positive."
     return contrastive_accuracy(_logits(pred))
 
@@ -293,7 +316,7 @@ def stage1_learner(dls: DataLoaders, model=None, cfg: TrainConfig | None = None,
         ms = cfg.val_max_side if cfg.val_max_side > 0 else cfg.size
         metrics += [AnchorHmean(anchor_samples, anchor_gts, ms, root=anchor_root),
                     AnchorHmean(anchor_samples, anchor_gts, ms, fixed=True, root=anchor_root)]
-    learn = Stage1Learner(dls, model, loss_func=stage1_loss, opt_func=opt, metrics=metrics, wd=cfg.wd, path=path,
+    learn = Stage1Learner(dls, model, loss_func=partial(stage1_loss, char_weight=cfg.char_loss), opt_func=opt, metrics=metrics, wd=cfg.wd, path=path,
                           cbs=cbs, **kwargs)
     learn.train_cfg = cfg
     learn.add_cb(EpochSeed())
@@ -304,7 +327,8 @@ class EpochSeed(Callback):
     order = -5
     def before_train(self):
         dl = self.learn.dl
-        getattr(dl, 'dl', dl).epoch = self.epoch
+        dl = getattr(dl, 'dl', dl)
+        dl.epoch, dl.n_epoch = self.epoch, self.n_epoch
 
 # %% ../nbs/10_learner.ipynb #fce55767
 def fit_stage1(learn: Learner, n_epoch: int, lr: float | None = None, start_epoch: int = 0, cbs=None):

@@ -13,7 +13,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from .config import Config
-from .charset import OFFICIAL_ALPHABET, encode
+from .charset import CHARS, OFFICIAL_ALPHABET, encode
 from .image_encoder import ImageEncoder, ImageEncoderConfig, official_shapes
 from .text_encoder import TextEncoder, TextEncoderConfig
 
@@ -47,12 +47,16 @@ class WeCromCLConfig(Config):
     image: ImageEncoderConfig = field(default_factory=ImageEncoderConfig)
     text: TextEncoderConfig = field(default_factory=TextEncoderConfig)
     logit_scale_init: float = math.log(1 / 0.07)  # learnable temperature, CLIP's τ = 0.07, no clamp (official)
+    char_head: bool = False  # a 1×1 conv on F_I scoring each character at each pixel (for `char_presence_loss`; not official)
 
 @WeCromCLConfig.register
 def official(): return WeCromCLConfig(ImageEncoderConfig.preset('official'), TextEncoderConfig.preset('official'))
 
 @WeCromCLConfig.register
-def tiny(): return WeCromCLConfig(ImageEncoderConfig.preset('tiny'), TextEncoderConfig.preset('tiny'))
+def tiny():
+    "The CPU model: small widths, plus the architecture levers that let localization emerge on a CPU (`11_emergence`)."
+    return WeCromCLConfig(ImageEncoderConfig.preset('tiny', input_norm='image', padding='reflect'),
+                          TextEncoderConfig.preset('tiny', length_embedding=True), char_head=True)
 
 # %% ../nbs/07_wecromcl.ipynb #838444ba
 class Stage1Output(NamedTuple):
@@ -60,6 +64,7 @@ class Stage1Output(NamedTuple):
     fc: torch.Tensor           # (B, B+K, C) text-conditioned image features F^c
     text: torch.Tensor         # (B, B+K, C) the text features F_T they are compared with
     logit_scale: torch.Tensor  # () learnable log-temperature
+    chars: torch.Tensor | None = None  # (B, 69, h, w) character logits of the char head, when the model has one
 
 def pair_logits(fc: torch.Tensor, text: torch.Tensor, logit_scale: torch.Tensor) -> torch.Tensor:
     "logits[b, j] = exp(logit_scale) · cos(fc[b, j], text[b, j]): (B, B+K)."
@@ -77,6 +82,7 @@ class WeCromCL(ImageEncoder, TextEncoder):
         self._build_text_encoder(cfg.text)
         self.attn_pool = TextQueryAttentionPool(cfg.text.embed_dim)
         self.logit_scale = nn.Parameter(torch.tensor(float(cfg.logit_scale_init)))
+        if cfg.char_head: self.char_head = nn.Conv2d(cfg.image.out_dim, len(CHARS), 1)
 
     def attention_maps(self, image_features: torch.Tensor, text_features: torch.Tensor):
         "F_I (B, C, h, w) and F_T (T, C) or (B, T, C) -> (F^c (B, T, C), M (B, T, h·w)); M is a softmax over pixels."
@@ -99,15 +105,17 @@ class WeCromCL(ImageEncoder, TextEncoder):
 
     def forward(self, images: torch.Tensor, words_pos, words_neg) -> Stage1Output:
         """images (B, 3, H, W); words_pos: B words (or ids (B, 25)); words_neg: B lists of K words (or ids (B, K, 25))
-        -> Stage1Output(fc (B, B+K, C), text (B, B+K, C), logit_scale ())"""
+        -> Stage1Output(fc (B, B+K, C), text (B, B+K, C), logit_scale (), chars (B, 69, h, w) or None)"""
         if len(words_pos) != images.shape[0]: raise ValueError(f'one positive per image: {len(words_pos)} words for {images.shape[0]} images')
         text = self._texts(words_pos, words_neg)                                           # (B, B+K, C)
-        fc, _ = self.attention_maps(self.encode_image(images), text)                        # (B, B+K, C)
-        return Stage1Output(fc, text, self.logit_scale)
+        fi = self.encode_image(images)                                                      # (B, C, h, w)
+        fc, _ = self.attention_maps(fi, text)                                               # (B, B+K, C)
+        return Stage1Output(fc, text, self.logit_scale, self.char_head(fi) if self.cfg.char_head else None)
 
     def logits(self, images: torch.Tensor, words_pos, words_neg) -> torch.Tensor:
         "Contrastive logits (B, B+K): exp(logit_scale) · cos(F^c[b, j], T_j) with T = [B positives ; K negatives of b]."
-        return pair_logits(*self(images, words_pos, words_neg))
+        out = self(images, words_pos, words_neg)
+        return pair_logits(out.fc, out.text, out.logit_scale)
 
 # %% ../nbs/07_wecromcl.ipynb #b0df9a9c
 def state_dict_mismatch(expected: Mapping, sd: Mapping, limit: int = 10) -> str | None:

@@ -64,6 +64,8 @@ class SynthConfig(Config):
     p_title: float = 0.3                      # chance of a Capitalized word
     p_number: float = 0.1                     # chance of a number (price, time, year, code...) instead of a word
     p_punct: float = 0.1                      # chance of punctuation attached to a word
+    p_random: float = 0.0                     # chance of a random lower-case string instead of a vocabulary word
+    random_len: tuple[int, int] = (2, 4)      # length range of the random strings
     freq_power: float = 0.3                   # word sampling weight = frequency ** freq_power (0: uniform)
     min_contrast: float = 80.0                # least luminance difference between text and background (0-255)
     noise: float = 5.0                        # largest std of the Gaussian pixel noise
@@ -90,6 +92,17 @@ def hard():
     "Crowded, varied images (up to 10 words, more arcs, rotation and perspective)."
     return SynthConfig(words=(4, 10), font_size=(14, 72), rotation=35.0, p_arc=0.3, p_perspective=0.5, perspective=0.25)
 
+@SynthConfig.register
+def small():
+    "160x160 images with 2-6 words: the CPU recipe's data and its evaluation set (the `official` images, scaled down)."
+    return SynthConfig(height=(160, 160), width=(160, 160), font_size=(12, 30))
+
+@SynthConfig.register
+def easy():
+    "160x160 images with 1-2 random 2-4-letter strings in large, straight type: where a curriculum starts."
+    return SynthConfig(height=(160, 160), width=(160, 160), words=(1, 2), font_size=(28, 44), p_random=1.0, rotation=5.0,
+                       p_vertical=0.0, p_perspective=0.0, p_arc=0.0, p_punct=0.0)
+
 # %% ../nbs/03_synth.ipynb #13df4407
 @lru_cache(maxsize=4)
 def _word_cdf(path: str, power: float) -> np.ndarray:
@@ -106,6 +119,8 @@ def _number(rng: np.random.Generator) -> str:
 
 def sample_text(rng: np.random.Generator, cfg: SynthConfig, vocab_path=None) -> str:
     "One synthetic word: a vocabulary word with a case and maybe punctuation, or a number."
+    if cfg.p_random and rng.random() < cfg.p_random:  # no draw when off: the streams of other configs stay as they were
+        return ''.join(chr(97 + c) for c in rng.integers(0, 26, int(rng.integers(cfg.random_len[0], cfg.random_len[1] + 1))))
     if rng.random() < cfg.p_number: return _number(rng)
     path = str(vocab_path or vocabulary_path())
     w = _vocab(path)[0][min(int(np.searchsorted(_word_cdf(path, cfg.freq_power), rng.random())), len(_vocab(path)[0]) - 1)]

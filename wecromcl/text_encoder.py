@@ -27,6 +27,7 @@ class TextEncoderConfig(Config):
     heads: int = 8                     # attention heads (official `transformer_heads`)
     embed_dim: int = 512               # size of F_T (`text_projection` output; official `embed_dim`)
     pool: Literal['all', 'chars'] = 'all'  # mean over all positions (official) or over real characters only
+    length_embedding: bool = False     # add a learned embedding of the word's length to every position (not official)
 
 @TextEncoderConfig.register
 def official(): return TextEncoderConfig()
@@ -80,8 +81,10 @@ class TextEncoder(nn.Module):
         self.text_encoder = Transformer(w, cfg.layers, cfg.heads)
         self.ln_final = nn.LayerNorm(w)
         self.text_projection = nn.Parameter(torch.empty(w, cfg.embed_dim))
+        if cfg.length_embedding: self.length_embedding = nn.Embedding(cfg.context_length + 1, w)
         nn.init.normal_(self.token_embedding.weight, std=0.02)
         nn.init.normal_(self.positional_embedding, std=0.01)
+        if cfg.length_embedding: nn.init.normal_(self.length_embedding.weight, std=0.01)
         proj_std, attn_std, fc_std = w ** -0.5 * (2 * cfg.layers) ** -0.5, w ** -0.5, (2 * w) ** -0.5
         for blk in self.text_encoder.resblocks:
             nn.init.normal_(blk.attn.in_proj_weight, std=attn_std)
@@ -102,6 +105,7 @@ class TextEncoder(nn.Module):
         "F_T: (N, embed_dim) for N words (a list of str, or token ids (N, context_length))."
         ids = self.tokenize(words)                                                   # (N, L)
         x = self.token_embedding(ids) + self.positional_embedding                    # (N, L, w)
+        if self.text_cfg.length_embedding: x = x + self.length_embedding((ids != PAD).sum(1))[:, None]
         x = self.ln_final(self.text_encoder(x)) @ self.text_projection               # (N, L, C)
         if self.text_cfg.pool == 'all': return x.mean(1)                             # (N, C), official
         real = (ids != PAD).to(x.dtype)                                              # (N, L)

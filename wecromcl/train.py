@@ -42,17 +42,17 @@ class EpochTable(Callback):
         print('  '.join(f'{c:>{max(len(n), 10)}}' for n, c in zip(self.recorder.metric_names, cells)), flush=True)
     def after_fit(self): self.learn.logger = print
 
-def _synth_source(spec: str, seed: int):
+def _synth_source(spec: str, seed: int, preset: str = 'official'):
     from wecromcl.synth import SynthDataset, SynthConfig
     n = spec.split(':', 1)[1] if ':' in spec else ''
     try: n = int(n) if n else 1_000_000
     except ValueError: raise ValueError(f"--data must be 'synth' or 'synth:N' (N images), not {spec!r}") from None
-    return SynthDataset(SynthConfig.preset('official'), seed=seed, n=n)
+    return SynthDataset(SynthConfig.preset(preset), seed=seed, n=n)
 
-def synth_eval_samples(n: int, seed: int = 10_000) -> list[Sample]:
-    "Held-out synthetic samples (official preset: 512 px, 2–6 words), another seed than training."
+def synth_eval_samples(n: int, seed: int = 10_000, preset: str = 'official') -> list[Sample]:
+    "Held-out synthetic samples (2–6 words in the `official` and `small` presets), another seed than training."
     from wecromcl.synth import SynthDataset, SynthConfig
-    ds = SynthDataset(SynthConfig.preset('official'), seed=seed, n=n)
+    ds = SynthDataset(SynthConfig.preset(preset), seed=seed, n=n)
     return [ds[i] for i in range(n)]
 
 def _train_config(preset, config, settings, **over) -> TrainConfig:
@@ -72,12 +72,12 @@ def _steps_for(learn, minutes: float) -> int:
     "Optimizer steps that fit in `minutes`, from a timing of 2 training steps on a copy of the model."
     import copy
     m = copy.deepcopy(learn.model); opt = torch.optim.SGD(m.parameters(), lr=0.0)
-    from wecromcl.learner import stage1_loss
     dl = learn.dls.train
     b = dl.one_batch(); t = []
     for _ in range(2):
         t0 = time.perf_counter(); d = dl.create_batch(dl.draw(0))
-        loss = stage1_loss(m(*[x.to(b[0].device) for x in d[:3]])); loss.backward(); opt.step(); opt.zero_grad()
+        d = [x.to(b[0].device) for x in d]
+        loss = learn.loss_func(m(*d[:3]), *d[3:]); loss.backward(); opt.step(); opt.zero_grad()
         t.append(time.perf_counter() - t0)
     return max(1, int(minutes * 60 * 0.85 / min(t)))
 
@@ -126,12 +126,12 @@ def train(*,
     if ann:
         source = samples_from_annotations(load_annotations(ann), img_root)
         if not source: raise ValueError(f'{ann}: no images')
-    else: source = _synth_source(data, cfg.seed)
+    else: source = _synth_source(data, cfg.seed, cfg.synth)
     vsamples, gts = None, None
     if val_gts:
         gts = load_eval_gts(val_gts); root = img_root
         vsamples = [Sample(str(Path(img_root)/k), [Word(t) for t in v['text']]) for k, v in gts.items()]
-    elif data and val > 0: vsamples = synth_eval_samples(val, cfg.seed + 5000)
+    elif data and val > 0: vsamples = synth_eval_samples(val, cfg.seed + 5000, cfg.synth)
     dev = torch.device(device or ('cuda' if torch.cuda.is_available() else 'cpu'))
     dls = stage1_dls(source, vsamples, cfg, device=dev)
     torch.manual_seed(cfg.seed)
@@ -231,7 +231,7 @@ def demo(out: str = 'outputs/demo',  # folder for the report
     model = load_model(run/'checkpoint.pth')
     side = s['train_config']['size']
     print(f'== locating the words of {n_eval} held-out synthetic images (seed 10000, long side {side})')
-    samples = synth_eval_samples(n_eval, 10_000)
+    samples = synth_eval_samples(n_eval, 10_000, s['train_config']['synth'])
     t0 = time.perf_counter(); res = locate_dataset(model, samples, max_side=side); t_loc = time.perf_counter() - t0
     gts = to_eval_gts(samples, polygons=True)
     m = evaluate_anchors(res, gts)
@@ -290,11 +290,13 @@ def bench_train(json: str | None = None,  # also write the result to this JSON f
     from wecromcl.synth import SynthDataset, SynthConfig
     from wecromcl.model import WeCromCL, WeCromCLConfig
     from wecromcl.learner import stage1_loss
+    from functools import partial
     dev = torch.device('cuda' if torch.cuda.is_available() else 'cpu')
     rows = []
     for p in presets or ['tiny', 'official']:
-        cfg = TrainConfig.preset(p, bs=8 if p == 'tiny' else 2)
-        dl = stage1_dls(SynthDataset(SynthConfig.preset('official'), seed=0, n=1000), None, cfg, device=dev).train
+        cfg = TrainConfig.preset(p, bs=16 if p == 'tiny' else 2)
+        dl = stage1_dls(SynthDataset(SynthConfig.preset(cfg.synth), seed=0, n=1000), None, cfg, device=dev).train
+        loss_func = partial(stage1_loss, char_weight=cfg.char_loss)
         torch.manual_seed(0)
         model = WeCromCL(WeCromCLConfig.preset(p)).to(dev).train()
         opt = torch.optim.SGD(model.parameters(), lr=1e-4, momentum=0.9)
@@ -304,7 +306,7 @@ def bench_train(json: str | None = None,  # also write the result to this JSON f
             b = [x.to(dev) for x in b]
             if dev.type == 'cuda': torch.cuda.synchronize()
             t0 = time.perf_counter()
-            loss = stage1_loss(model(*b[:3])); loss.backward(); opt.step(); opt.zero_grad()
+            loss = loss_func(model(*b[:3]), *b[3:]); loss.backward(); opt.step(); opt.zero_grad()
             if dev.type == 'cuda': torch.cuda.synchronize()
             ts.append(time.perf_counter() - t0)
         t = float(np.mean(ts[1:]))
