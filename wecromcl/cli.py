@@ -13,6 +13,7 @@ __all__ = ['BENCHMARKS', 'COMMANDS', 'UsageError', 'command_parser', 'main', 'in
 
 # %% ../nbs/14_cli.ipynb #622067a5
 BENCHMARKS: dict[str, str] = {  # `wecromcl bench NAME`: each prints a table and writes JSON
+    'emergence': 'wecromcl.emergence:bench_emergence',
     'model': 'wecromcl.model:bench_model',
     'op': 'wecromcl.msda:bench_op',
     'synth': 'wecromcl.synth:bench_synth',
@@ -27,6 +28,7 @@ COMMANDS: dict[str, str | dict] = {
     'convert': 'wecromcl.datasets:convert',
     'locate': 'wecromcl.locate:locate',
     'eval-anchors': 'wecromcl.anchors:eval_anchors',
+    'release': 'wecromcl.emergence:release_weights',
     'bench': BENCHMARKS,
 }
 

@@ -38,7 +38,7 @@ class ImageEncoderConfig(Config):
     use_stride: int = 8        # which level becomes F_I: 8 (official) or 4
     out_dim: int = 512         # channels of F_I (`channel_to_512`; the name is kept whatever the width)
     input_norm: str = 'imagenet'  # 'imagenet': inputs used as given (official); 'image': each image standardized first
-    padding: str = 'zeros'     # padding of the convolutions: 'zeros' (official) or 'reflect'
+    padding: str = 'zeros'     # padding of the convolutions: 'zeros' (official) or 'replicate' (works on 1-pixel maps)
 
     @property
     def d_model(self) -> int: return 3 * self.branch_dim
@@ -256,7 +256,7 @@ class ImageEncoder(nn.Module):
         if cfg.use_stride not in (4, 8): raise ValueError(f'use_stride must be 4 or 8, not {cfg.use_stride}')
         if cfg.d_model % cfg.gn_groups: raise ValueError(f'3·branch_dim ({cfg.d_model}) must be a multiple of gn_groups ({cfg.gn_groups})')
         if cfg.input_norm not in ('imagenet', 'image'): raise ValueError(f"input_norm must be 'imagenet' or 'image', not {cfg.input_norm!r}")
-        if cfg.padding not in ('zeros', 'reflect'): raise ValueError(f"padding must be 'zeros' or 'reflect', not {cfg.padding!r}")
+        if cfg.padding not in ('zeros', 'replicate'): raise ValueError(f"padding must be 'zeros' or 'replicate', not {cfg.padding!r}")
         self.image_cfg = cfg
         self.backbone = ResNet(cfg.layers, cfg.width, cfg.num_classes)
         if imagenet is not None: load_imagenet(self.backbone, imagenet)
@@ -270,7 +270,7 @@ class ImageEncoder(nn.Module):
         self.encoder = DeformableEncoder(cfg.d_model, cfg.enc_layers, cfg.enc_ffn, cfg.enc_heads, cfg.enc_points, cfg.dropout,
                                          gn_groups=cfg.gn_groups)
         self.channel_to_512 = nn.Sequential(nn.Conv2d(cfg.d_model, cfg.out_dim, 1, bias=False))
-        for m in self.modules():  # reflect: no zero border, so a border is not a feature the map can lock onto
+        for m in self.modules():  # replicate: no zero border, so a border is not a feature the map can lock onto
             if isinstance(m, nn.Conv2d) and max(m.padding) > 0: m.padding_mode = cfg.padding
 
     def fused_maps(self, images: torch.Tensor) -> list[torch.Tensor]:

@@ -14,7 +14,8 @@ from .datasets import Sample, load_annotations, read_image, sample_key, samples_
 from .model import WeCromCL, WeCromCLConfig, load_official
 
 # %% auto #0
-__all__ = ['KIT_FORMAT', 'load_model', 'save_model', 'locate_image', 'draw_anchors', 'show_maps', 'locate_dataset', 'locate']
+__all__ = ['KIT_FORMAT', 'SHIPPED_WEIGHTS', 'load_model', 'save_model', 'locate_image', 'draw_anchors', 'show_maps',
+           'locate_dataset', 'locate']
 
 # %% ../nbs/09a_locate.ipynb #81109456
 KIT_FORMAT = 'wecromcl-stage1'  # the `format` entry of checkpoints written by the kit
@@ -26,20 +27,26 @@ def _read_checkpoint(path):
     except Exception:  # kit checkpoints also hold numpy RNG states, which the weights-only unpickler refuses
         return torch.load(path, map_location='cpu', weights_only=False)
 
-def load_model(path,  # a kit checkpoint or an official state dict
+SHIPPED_WEIGHTS = ('weights', 'tiny.pth')  # the kit's own tiny stage-1 weights, under `data/`
+
+def load_model(path=None,  # a kit checkpoint or an official state dict (default: the shipped tiny weights)
                preset: str | None = None,  # preset of a bare state dict (default `official`); ignored for kit checkpoints
                ) -> WeCromCL:
-    "A `WeCromCL` in eval mode from a kit checkpoint or an official (bare) state dict."
+    "A `WeCromCL` in eval mode (fp32) from a kit checkpoint, an official (bare) state dict, or the shipped weights."
+    from wecromcl.config import asset
+    path = asset(*SHIPPED_WEIGHTS) if path is None else path
     ck = _read_checkpoint(path)
     if not isinstance(ck, dict): raise ValueError(f'{path}: not a checkpoint (a {type(ck).__name__}, expected a dict)')
     if ck.get('format') == KIT_FORMAT:
-        return load_official(ck['model'], WeCromCLConfig.from_dict(ck['config']))
+        sd = {k: v.float() if v.is_floating_point() else v for k, v in ck['model'].items()}  # shipped weights are fp16
+        return load_official(sd, WeCromCLConfig.from_dict(ck['config']))
     return load_official(ck, WeCromCLConfig.preset(preset or 'official'))
 
-def save_model(model: WeCromCL, path, **extra) -> Path:
-    "Write `model` (weights and config) as a kit checkpoint, atomically; `extra` entries are stored beside them."
+def save_model(model: WeCromCL, path, half: bool = False, **extra) -> Path:
+    "Write `model` (weights, fp16 if `half`, and config) as a kit checkpoint, atomically; `extra` entries beside them."
     from wecromcl.config import atomic_write
-    ck = {'format': KIT_FORMAT, 'config': model.cfg.to_dict(), 'model': model.state_dict(), **extra}
+    sd = {k: v.half() if half and v.is_floating_point() else v for k, v in model.state_dict().items()}
+    ck = {'format': KIT_FORMAT, 'config': model.cfg.to_dict(), 'model': sd, **extra}
     return atomic_write(path, lambda p: torch.save(ck, p))
 
 # %% ../nbs/09a_locate.ipynb #67c563ce
@@ -115,7 +122,7 @@ def locate_dataset(model: WeCromCL, samples: Sequence[Sample], min_side: int = -
 
 # %% ../nbs/09a_locate.ipynb #e6eaaff1
 def locate(*,
-           ckpt: str,          # kit checkpoint or official state dict
+           ckpt: str | None = None,  # kit checkpoint or official state dict (default: the shipped tiny weights)
            ann: str,           # annotations {image path: [words]} (official format)
            img_root: str,      # folder the annotation paths are relative to
            out: str = 'outputs/locate/result.json',  # result JSON (official format)

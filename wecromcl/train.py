@@ -217,13 +217,14 @@ def _heatmaps(model, samples, max_side, path, n: int = 3):
     fig.tight_layout(); fig.savefig(path); plt.close(fig)
 
 def demo(out: str = 'outputs/demo',  # folder for the report
-         minutes: float = 15.0,       # training time on this machine (CPU)
+         minutes: float = 20.0,       # training time on this machine (CPU)
          n_eval: int = 200,           # held-out synthetic images to evaluate
          seed: int = 0,               # training seed (evaluation images use seed 10000)
          resume: bool = False,        # continue an interrupted demo training run in OUT/run
          ):
     "The main job: train the tiny preset on synthetic data for a bounded time, locate held-out words, report."
-    from wecromcl.locate import load_model, locate_dataset
+    from wecromcl.config import assets_dir
+    from wecromcl.locate import load_model, locate_dataset, SHIPPED_WEIGHTS
     from wecromcl.anchors import evaluate_anchors, random_result
     out = Path(out); run = out/'run'
     print(f'== training the tiny preset on synthetic data for about {minutes:g} min')
@@ -247,22 +248,31 @@ def demo(out: str = 'outputs/demo',  # folder for the report
                    train_minutes=s['train_minutes'], train_images_per_s=s['train_images_per_s'], train_steps=s['steps'],
                    train_images=s['images'], locate_images_per_s=len(res) / t_loc, train_long_side=side,
                    device=s['device'], torch_threads=torch.get_num_threads())
+    shipped = assets_dir().joinpath(*SHIPPED_WEIGHTS)
+    if shipped.is_file():  # the kit's pretrained weights on the same images, for comparison
+        print(f'== the shipped weights ({shipped}) on the same images')
+        shipped_model = load_model(shipped)
+        sm = evaluate_anchors(locate_dataset(shipped_model, samples, max_side=side), gts)
+        metrics.update(shipped_anchor_hmean=sm['official_sweep_best']['hmean'],
+                       shipped_anchor_hmean_fixed_threshold=sm['fixed_threshold']['hmean'],
+                       shipped_point_in_polygon=sm['point_in_polygon']['rate'])
+        _heatmaps(shipped_model, samples, side, out/'heatmaps_shipped.png')
     save_json(metrics, out/'metrics.json', indent=1)
     losses = json.loads((run/'losses.json').read_text())['losses'] if (run/'losses.json').exists() else []
     _loss_plot(losses, out/'loss.png'); _heatmaps(model, samples, side, out/'heatmaps.png')
     f = lambda v: 'n/a' if v is None else f'{v:.4f}'
     report = f"""# wecromcl demo
 
-Tiny stage-1 model trained on the kit's synthetic generator (official preset images: 512 px, 2-6 words) for
+Tiny stage-1 model trained from scratch on the kit's synthetic generator (`{s['train_config']['synth']}` preset: 2-6 words) for
 {metrics['train_minutes']:.1f} min on `{metrics['device']}` ({metrics['train_steps']} steps, {metrics['train_images']} images,
 {f(metrics['train_images_per_s'])} images/s in training steps, training long side {side}), then evaluated on {len(res)}
 held-out synthetic images (seed 10000; {metrics['n_eval_words']} words).
 
-| metric | model | uniformly random points |
-|---|---|---|
-| anchor Hmean, official sweep (threshold chosen on this set) | {f(metrics['anchor_hmean'])} | {f(metrics['anchor_hmean_random'])} |
-| anchor Hmean, fixed threshold 0 | {f(metrics['anchor_hmean_fixed_threshold'])} | {f(metrics['anchor_hmean_random_fixed_threshold'])} |
-| point inside a same-text polygon | {f(metrics['point_in_polygon'])} | {f(metrics['point_in_polygon_random'])} |
+| metric | this run | uniformly random points | shipped weights (`data/weights/tiny.pth`) |
+|---|---|---|---|
+| anchor Hmean, official sweep (threshold chosen on this set) | {f(metrics['anchor_hmean'])} | {f(metrics['anchor_hmean_random'])} | {f(metrics.get('shipped_anchor_hmean'))} |
+| anchor Hmean, fixed threshold 0 | {f(metrics['anchor_hmean_fixed_threshold'])} | {f(metrics['anchor_hmean_random_fixed_threshold'])} | {f(metrics.get('shipped_anchor_hmean_fixed_threshold'))} |
+| point inside a same-text polygon | {f(metrics['point_in_polygon'])} | {f(metrics['point_in_polygon_random'])} | {f(metrics.get('shipped_point_in_polygon'))} |
 
 The metric matches each point to the nearest same-text ground-truth point, so chance is far above 0: the random
 column is the level to beat. This recipe is a short CPU run; whatever it reaches is reported as is.
@@ -272,6 +282,10 @@ column is the level to beat. This recipe is a short CPU run; whatever it reaches
 Attention maps of a few held-out images (left: the located anchors; then one map per word):
 
 ![heatmaps](heatmaps.png)
+
+The same images with the shipped weights (when the checkout has them; how they were trained: `data/weights/README.md`):
+
+![heatmaps of the shipped weights](heatmaps_shipped.png)
 
 Files: `metrics.json`, `run/` (checkpoint.pth, log.csv, losses.json, summary.json).
 """
