@@ -63,7 +63,7 @@ def add_in_image_negatives(words: Sequence[str],      # the image's words
                            positive: str,             # its positive
                            negatives: Sequence[str],  # its vocabulary negatives
                            ) -> list[str]:
-    "The negatives with the image's other words first (same length): the map must tell the words of one image apart."
+    "The image's other words first, then its negatives (as many as before): the map must tell an image's words apart."
     others = list(dict.fromkeys(w for w in words if w.lower() != positive.lower()))
     return (others + list(negatives))[:len(negatives)]
 

@@ -316,8 +316,8 @@ def stage1_learner(dls: DataLoaders, model=None, cfg: TrainConfig | None = None,
         ms = cfg.val_max_side if cfg.val_max_side > 0 else cfg.size
         metrics += [AnchorHmean(anchor_samples, anchor_gts, ms, root=anchor_root),
                     AnchorHmean(anchor_samples, anchor_gts, ms, fixed=True, root=anchor_root)]
-    learn = Stage1Learner(dls, model, loss_func=partial(stage1_loss, char_weight=cfg.char_loss), opt_func=opt, metrics=metrics, wd=cfg.wd, path=path,
-                          cbs=cbs, **kwargs)
+    learn = Stage1Learner(dls, model, loss_func=partial(stage1_loss, char_weight=cfg.char_loss), opt_func=opt,
+                          metrics=metrics, wd=cfg.wd, path=path, cbs=cbs, **kwargs)
     learn.train_cfg = cfg
     learn.add_cb(EpochSeed())
     return learn

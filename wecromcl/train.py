@@ -261,6 +261,8 @@ def demo(out: str = 'outputs/demo',  # folder for the report
     losses = json.loads((run/'losses.json').read_text())['losses'] if (run/'losses.json').exists() else []
     _loss_plot(losses, out/'loss.png'); _heatmaps(model, samples, side, out/'heatmaps.png')
     f = lambda v: 'n/a' if v is None else f'{v:.4f}'
+    shipped_maps = ('\nThe same images with the shipped weights (how they were trained: `data/weights/README.md`):\n\n'
+                    '![heatmaps of the shipped weights](heatmaps_shipped.png)\n' if shipped.is_file() else '')
     report = f"""# wecromcl demo
 
 Tiny stage-1 model trained from scratch on the kit's synthetic generator (`{s['train_config']['synth']}` preset: 2-6 words) for
@@ -282,11 +284,7 @@ column is the level to beat. This recipe is a short CPU run; whatever it reaches
 Attention maps of a few held-out images (left: the located anchors; then one map per word):
 
 ![heatmaps](heatmaps.png)
-
-The same images with the shipped weights (when the checkout has them; how they were trained: `data/weights/README.md`):
-
-![heatmaps of the shipped weights](heatmaps_shipped.png)
-
+{shipped_maps}
 Files: `metrics.json`, `run/` (checkpoint.pth, log.csv, losses.json, summary.json).
 """
     (out/'report.md').write_text(report, encoding='utf-8')
