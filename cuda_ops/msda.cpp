@@ -127,12 +127,16 @@ void check_grad_output(const Tensor& grad_output, const Tensor& value, const Msd
                     dtype_name(grad_output.scalar_type()), " on ", grad_output.device());
 }
 
-Tensor ms_deform_attn_cpu(const Tensor& value, const Tensor& spatial_shapes, const Tensor& level_start_index,
-                          const Tensor& sampling_locations, const Tensor& attention_weights) {
-  const MsdaSizes s = check_inputs(value, spatial_shapes, level_start_index, sampling_locations, attention_weights);
+void check_cpu_dtype(const Tensor& value) {
   TORCH_CHECK_VALUE(value.scalar_type() == at::kFloat || value.scalar_type() == at::kDouble,
                     "ms_deform_attn: the CPU kernel supports float32 and float64, got ",
                     dtype_name(value.scalar_type()));
+}
+
+Tensor ms_deform_attn_cpu(const Tensor& value, const Tensor& spatial_shapes, const Tensor& level_start_index,
+                          const Tensor& sampling_locations, const Tensor& attention_weights) {
+  const MsdaSizes s = check_inputs(value, spatial_shapes, level_start_index, sampling_locations, attention_weights);
+  check_cpu_dtype(value);
   const Tensor v = value.contiguous(), l = sampling_locations.contiguous(), a = attention_weights.contiguous();
   Tensor out = at::empty({s.N, s.Lq, s.M * s.D}, v.options());
   AT_DISPATCH_FLOATING_TYPES(v.scalar_type(), "ms_deform_attn_cpu", [&] {
@@ -149,9 +153,7 @@ std::tuple<Tensor, Tensor, Tensor> ms_deform_attn_backward_cpu(const Tensor& gra
                                                                const Tensor& attention_weights) {
   const MsdaSizes s = check_inputs(value, spatial_shapes, level_start_index, sampling_locations, attention_weights);
   check_grad_output(grad_output, value, s);
-  TORCH_CHECK_VALUE(value.scalar_type() == at::kFloat || value.scalar_type() == at::kDouble,
-                    "ms_deform_attn: the CPU kernel supports float32 and float64, got ",
-                    dtype_name(value.scalar_type()));
+  check_cpu_dtype(value);
   const Tensor g = grad_output.contiguous(), v = value.contiguous(), l = sampling_locations.contiguous(),
                a = attention_weights.contiguous();
   Tensor grad_value = at::zeros_like(v), grad_loc = at::empty_like(l), grad_attn = at::empty_like(a);
@@ -167,7 +169,11 @@ std::tuple<Tensor, Tensor, Tensor> ms_deform_attn_backward_cpu(const Tensor& gra
 }
 
 #ifdef WITH_CUDA
-int cuda_dtype_code(at::ScalarType t) {
+// The kernel's dtype code for `value`, after checking that it is on a GPU and of a supported dtype.
+int cuda_dtype_code(const Tensor& value) {
+  TORCH_CHECK_VALUE(value.is_cuda(), "ms_deform_attn: value must be a CUDA tensor for the CUDA kernel, got ",
+                    value.device());
+  const at::ScalarType t = value.scalar_type();
   switch (t) {
     case at::kFloat: return 0;
     case at::kDouble: return 1;
@@ -183,9 +189,7 @@ int cuda_dtype_code(at::ScalarType t) {
 Tensor ms_deform_attn_cuda(const Tensor& value, const Tensor& spatial_shapes, const Tensor& level_start_index,
                            const Tensor& sampling_locations, const Tensor& attention_weights) {
   const MsdaSizes s = check_inputs(value, spatial_shapes, level_start_index, sampling_locations, attention_weights);
-  const int dtype = cuda_dtype_code(value.scalar_type());
-  TORCH_CHECK_VALUE(value.is_cuda(), "ms_deform_attn: value must be a CUDA tensor for the CUDA kernel, got ",
-                    value.device());
+  const int dtype = cuda_dtype_code(value);
   const c10::cuda::CUDAGuard guard(value.device());
   const Tensor v = value.contiguous(), l = sampling_locations.contiguous(), a = attention_weights.contiguous();
   Tensor out = at::empty({s.N, s.Lq, s.M * s.D}, v.options());
@@ -202,9 +206,7 @@ std::tuple<Tensor, Tensor, Tensor> ms_deform_attn_backward_cuda(const Tensor& gr
                                                                 const Tensor& attention_weights) {
   const MsdaSizes s = check_inputs(value, spatial_shapes, level_start_index, sampling_locations, attention_weights);
   check_grad_output(grad_output, value, s);
-  const int dtype = cuda_dtype_code(value.scalar_type());
-  TORCH_CHECK_VALUE(value.is_cuda(), "ms_deform_attn: value must be a CUDA tensor for the CUDA kernel, got ",
-                    value.device());
+  const int dtype = cuda_dtype_code(value);
   const c10::cuda::CUDAGuard guard(value.device());
   const Tensor g = grad_output.contiguous(), v = value.contiguous(), l = sampling_locations.contiguous(),
                a = attention_weights.contiguous();

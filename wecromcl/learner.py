@@ -142,8 +142,10 @@ class Stage1DL(DataLoader):
     "Stage-1 batches (images, pos ids, neg ids, target) drawn by `sample_batch`; item k = batch k of the epoch."
     def __init__(self, source, cfg: TrainConfig, vocab=None, n_batches: int | None = None, train: bool = True,
                  seed: int | None = None, **kwargs):
-        from wecromcl.synth import load_vocabulary
+        from wecromcl.synth import load_vocabulary, SynthDataset, SynthConfig
         self.source, self.cfg, self.train, self.epoch, self.n_epoch = source, cfg, train, 0, 1
+        self._easy = (SynthDataset(SynthConfig.preset('easy'), source.seed + 1, len(source))  # the curriculum's images
+                      if train and cfg.curriculum > 0 and isinstance(source, SynthDataset) else None)
         self.pool = negative_pool(vocab if vocab is not None else load_vocabulary())
         self.base_seed = cfg.seed if seed is None else seed
         self.word_lists = [[w.text for w in s.words] for s in source] if isinstance(source, (list, tuple)) else None
@@ -184,10 +186,8 @@ class Stage1DL(DataLoader):
 
     def easy_share(self, k: int) -> float:
         "Share of `easy` images in batch k: 1 at the start, linearly down to `easy_end` at `curriculum` of the run."
-        from wecromcl.synth import SynthDataset, SynthConfig
         c = self.cfg
-        if not (self.train and c.curriculum > 0 and isinstance(self.source, SynthDataset)): return 0.
-        if not hasattr(self, '_easy'): self._easy = SynthDataset(SynthConfig.preset('easy'), self.source.seed + 1, len(self.source))
+        if self._easy is None: return 0.
         t = (self.epoch + k / len(self)) / max(self.n_epoch, 1) / c.curriculum   # 0 → 1 over the curriculum
         return max(c.easy_end, 1 - t * (1 - c.easy_end))
 
