@@ -4,10 +4,15 @@ Metadata and requirements come from `settings.ini` (nbdev 2). The compiled exten
 `cuda_ops/`: the C++ sources always, the CUDA sources as well when nvcc and a CUDA build of torch are present.
 Environment switches: `WECROMCL_NO_CUDA=1` skips the CUDA part; `FORCE_CUDA=1` makes it mandatory (no fallback).
 Install with `pip install --no-build-isolation -e .` after torch (the Makefile does both).
+
+The kit's assets have one home, the repository's `data/` folder; a wheel (`pip install .`, `pip wheel .`) carries a
+copy of it as the package data `wecromcl/assets/`, which `wecromcl.config.assets_dir()` finds. An editable install
+reads `data/` in the checkout directly.
 """
 import glob, os, shlex, shutil, sys
 from configparser import ConfigParser
 from setuptools import find_packages, setup
+from setuptools.command.build_py import build_py
 
 cfg = ConfigParser(delimiters=['='])
 cfg.read('settings.ini', encoding='utf-8')
@@ -81,6 +86,30 @@ def extension_kwargs():
     return dict(ext_modules=[ext], cmdclass={'build_ext': BuildExt})
 
 
+ASSETS_SRC, ASSETS_PKG = 'data', 'assets'  # data/ in the repository -> wecromcl/assets/ in a wheel
+
+
+def asset_files() -> list[str]:
+    "Every file under data/ (relative to it), less hidden files (atomic writes' temporaries) and caches."
+    out = []
+    for d, dirs, files in os.walk(ASSETS_SRC):
+        dirs[:] = sorted(x for x in dirs if not x.startswith('.') and x != '__pycache__')
+        out += [os.path.relpath(os.path.join(d, f), ASSETS_SRC) for f in sorted(files) if not f.startswith('.')]
+    return out
+
+
+class BuildPy(build_py):
+    "Copy data/ into the built package as wecromcl/assets/ (not in editable mode, which reads data/ in place)."
+    def _with_assets(self, data_files):
+        if self.editable_mode: return data_files
+        return data_files + [(lib, ASSETS_SRC, os.path.join(self.build_lib, lib, ASSETS_PKG), asset_files())]
+
+    def _get_data_files(self): return self._with_assets(super()._get_data_files())
+
+    def get_data_files_without_manifest(self): return self._with_assets(super().get_data_files_without_manifest())
+
+
+ext_kwargs = extension_kwargs()
 setup(
     name=lib, version=cfg['version'], description=cfg['description'], keywords=cfg['keywords'].split(),
     author=cfg['author'], author_email=cfg['author_email'], license=cfg['license'], url=cfg['git_url'],
@@ -91,5 +120,6 @@ setup(
     extras_require={'dev': shlex.split(cfg['dev_requirements'])},
     entry_points={'console_scripts': cfg['console_scripts'].split(), 'nbdev': [f'{lib}={lib}._modidx:d']},
     zip_safe=False,
-    **extension_kwargs(),
+    ext_modules=ext_kwargs.get('ext_modules', []),
+    cmdclass={'build_py': BuildPy, **ext_kwargs.get('cmdclass', {})},
 )

@@ -64,9 +64,12 @@ class Config:
 
 # %% ../nbs/00_config.ipynb #806f528b
 def assets_dir() -> Path:
-    "The kit's committed `data/` folder, beside the package in the checkout."
+    "The shipped assets: the checkout's `data/` (editable install), else the package's `assets/` (installed wheel)."
     import wecromcl
-    return Path(wecromcl.__file__).resolve().parent.parent/'data'
+    pkg = Path(wecromcl.__file__).resolve().parent
+    checkout = pkg.parent
+    if (checkout/'settings.ini').is_file() and (checkout/'data').is_dir(): return checkout/'data'
+    return pkg/'assets'
 
 def asset(*parts: str) -> Path:
     "Path of a shipped asset; a clear error if it is missing."
