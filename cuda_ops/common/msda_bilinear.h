@@ -14,19 +14,19 @@
 //     x = fma((2 * loc - 1) + 1, size / 2, -0.5)      in double precision, whatever the dtype,
 //
 // which is how PyTorch's grid_sample computes it from the reference's grid 2 * loc - 1, so the op lands on the same
-// side of every kink as the fp64 reference (wecromcl.msda.ms_deform_attn_reference). Measured on x86 (torch 2.14,
-// AVX2 kernel): this formula, fused multiply-add included, matches grid_sample's side on every `border` location we
-// tried, and the unfused one does not. grid_sample's CUDA kernel computes ((grid + 1) * size - 1) / 2, which nvcc
-// fuses into the same value (halving is exact); that part is not measured here. For fp32, fp16 and bf16 locations every step is exact
-// (their mantissas are short enough: 2 * loc - 1 + 1 == 2 * loc and loc * size - 0.5 fit in a double), so x is the
-// exact value of loc * size - 0.5 and is computed that way; an fp32 location on a kink (x an integer) gets the
-// right-hand derivative and one a hair below it the left-hand one, exactly as in the fp64 reference. For fp64
-// locations the rounding of the formula above decides the side, bit for bit as grid_sample decides it. (Only a
-// location with |loc| < 2^-30 is not exact in fp32; its x is within 1e-16 of -0.5, nowhere near a kink.)
-// Why double even on the GPU: fp32 coordinate math (what the CUDA kernel used to do) rounds x onto or off a kink
-// and so picks the other one-sided derivative on some `border` inputs (errors of 0.6-1.6 relative against the
-// reference on an H100). The cost is a handful of fp64 operations per sample and lane, small next to the four
-// corner loads on GPUs with fast fp64 (A100, H100); on GPUs with slow fp64 it is a measurable share.
+// side of every kink as the fp64 reference (wecromcl.msda.ms_deform_attn_reference):
+// * fp32 locations (and fp16/bf16, widened to float): every step is exact (2 * loc - 1 + 1 == 2 * loc, and
+//   loc * size - 0.5 fits in a double), so x is the exact value of loc * size - 0.5, computed that way. An fp32
+//   location exactly on a kink gets the right-hand derivative, one a hair below it the left-hand one, as in the fp64
+//   reference. (Only |loc| < 2^-30 is not exact; its x is then within 1e-16 of -0.5, nowhere near a kink.)
+// * fp64 locations: the roundings of the formula above decide the side, as in grid_sample. Measured on x86 (torch
+//   2.14, its AVX2 kernel): this formula, fused multiply-add included, picks grid_sample's side on every `border`
+//   location tried, the unfused one and loc * size - 0.5 do not. grid_sample's CUDA kernel computes
+//   ((grid + 1) * size - 1) / 2, which nvcc fuses into the same value (halving is exact); not measured here.
+// Why double even on the GPU: fp32 coordinate math (what the CUDA kernel used to do) rounds x onto or off a kink and
+// so picks the other one-sided derivative on some `border` inputs (0.6-1.6 relative error against the reference on
+// an H100). The cost is a handful of fp64 operations per sample and lane: small next to the four corner loads on
+// GPUs with fast fp64 (A100, H100), a measurable share on GPUs with slow fp64.
 #pragma once
 #include <math.h>
 
