@@ -60,13 +60,15 @@ def extension_kwargs():
 
     cpp = sorted(glob.glob('cuda_ops/*.cpp') + glob.glob('cuda_ops/cpu/*.cpp'))
     cu = sorted(glob.glob('cuda_ops/cuda/*.cu'))
+    # the headers (common/msda_bilinear.h is shared by the CPU and CUDA kernels): a change to one rebuilds the op
+    headers = sorted(glob.glob('cuda_ops/*.h') + glob.glob('cuda_ops/*/*.h') + glob.glob('cuda_ops/*/*.cuh'))
     # at::parallel_for is header-inlined OpenMP: without -fopenmp the CPU kernel would run on one thread
     cxx = ['-O3', '-fopenmp']
-    cpu_ext = ce.CppExtension(f'{lib}._C', cpp, include_dirs=[os.path.abspath('cuda_ops')],
+    cpu_ext = ce.CppExtension(f'{lib}._C', cpp, include_dirs=[os.path.abspath('cuda_ops')], depends=headers,
                               extra_compile_args={'cxx': cxx}, extra_link_args=['-fopenmp'])
     ext = cpu_ext
     if use_cuda:
-        ext = ce.CUDAExtension(f'{lib}._C', cpp + cu, include_dirs=[os.path.abspath('cuda_ops')],
+        ext = ce.CUDAExtension(f'{lib}._C', cpp + cu, include_dirs=[os.path.abspath('cuda_ops')], depends=headers,
                                extra_link_args=['-fopenmp'],
                                extra_compile_args={'cxx': cxx + ['-DWITH_CUDA'], 'nvcc': ['-O3', '-DWITH_CUDA']})
 

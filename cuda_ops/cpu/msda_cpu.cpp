@@ -1,5 +1,6 @@
 // CPU kernels of multi-scale deformable attention, written for this project (not derived from Deformable-DETR's
-// CUDA code). Semantics: bilinear sampling, zero padding, align_corners=False, as grid_sample.
+// CUDA code). Semantics: bilinear sampling, zero padding, align_corners=False, as grid_sample. The bilinear corners,
+// weights and gradient formula (and the convention at kinks) are common/msda_bilinear.h, shared with the CUDA kernels.
 //
 // Forward: at::parallel_for over the N*Lq (image, query) rows; each row writes only its own output.
 // Backward: grad_loc and grad_attn belong to one (image, query, head) each, but grad_value is a scatter: two
@@ -14,39 +15,10 @@
 #include <type_traits>
 #include <vector>
 
+#include "common/msda_bilinear.h"
 #include "msda.h"
 
 namespace wecromcl {
-namespace {
-
-// The four bilinear corners of one sample: row offsets into the level (-1 = outside, reads zero) and weights.
-template <typename T>
-struct Corners {
-  int64_t idx[4];
-  T w[4];
-  T fx, fy;
-};
-
-// x = loc_x * W - 0.5 is align_corners=False. Returns false when no corner can be inside (also for NaN).
-template <typename T>
-inline bool bilinear_corners(T loc_x, T loc_y, int64_t H, int64_t W, Corners<T>& c) {
-  const double x = static_cast<double>(loc_x) * W - 0.5, y = static_cast<double>(loc_y) * H - 0.5;
-  if (!(x >= -1.0 && x < static_cast<double>(W) && y >= -1.0 && y < static_cast<double>(H))) return false;
-  const double xf = std::floor(x), yf = std::floor(y);
-  const int64_t x0 = static_cast<int64_t>(xf), y0 = static_cast<int64_t>(yf);
-  c.fx = static_cast<T>(x - xf);
-  c.fy = static_cast<T>(y - yf);
-  const T gx = 1 - c.fx, gy = 1 - c.fy;
-  c.w[0] = gy * gx; c.w[1] = gy * c.fx; c.w[2] = c.fy * gx; c.w[3] = c.fy * c.fx;
-  const bool x0in = x0 >= 0, x1in = x0 + 1 < W, y0in = y0 >= 0, y1in = y0 + 1 < H;
-  c.idx[0] = (y0in && x0in) ? y0 * W + x0 : -1;
-  c.idx[1] = (y0in && x1in) ? y0 * W + x0 + 1 : -1;
-  c.idx[2] = (y1in && x0in) ? (y0 + 1) * W + x0 : -1;
-  c.idx[3] = (y1in && x1in) ? (y0 + 1) * W + x0 + 1 : -1;
-  return true;
-}
-
-}  // namespace
 
 template <typename scalar_t>
 void msda_forward_cpu(const MsdaSizes& s, const scalar_t* value, const scalar_t* loc, const scalar_t* attn,
@@ -159,10 +131,11 @@ void backward_tasks(const MsdaSizes& s, int64_t chunks, const scalar_t* grad_out
             d0 += gc * v0[ch]; d1 += gc * v1[ch]; d2 += gc * v2[ch]; d3 += gc * v3[ch];
             gv0[ch] += aw0 * gc; gv1[ch] += aw1 * gc; gv2[ch] += aw2 * gc; gv3[ch] += aw3 * gc;
           }
-          const scalar_t gx = 1 - c.fx, gy = 1 - c.fy;
-          *gap = c.w[0] * d0 + c.w[1] * d1 + c.w[2] * d2 + c.w[3] * d3;
-          glp[0] = a * Wl * (gy * (d1 - d0) + c.fy * (d3 - d2));  // d/dloc_x = W * d/dx
-          glp[1] = a * Hl * (gx * (d2 - d0) + c.fx * (d3 - d1));  // d/dloc_y = H * d/dy
+          scalar_t dx, dy;
+          bilinear_grad(c, d0, d1, d2, d3, dx, dy);
+          *gap = bilinear_sample(c, d0, d1, d2, d3);
+          glp[0] = a * Wl * dx;  // d/dloc_x = W * d/dx
+          glp[1] = a * Hl * dy;  // d/dloc_y = H * d/dy
         }
       }
     }

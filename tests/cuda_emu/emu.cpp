@@ -1,8 +1,9 @@
-// Runs the device code of cuda_ops/cuda/msda_cuda.cu on the CPU, to test the kernels' logic where there is no GPU.
-// Each warp is 32 std::threads in lockstep at every shuffle (a barrier), atomics take a lock, half types are left
-// out. `kernels.inc` is the device code, cut from the .cu file by tests/test_cuda_emulation.py. This checks indexing,
-// the corner and gradient formulas and the segmented warp reduction; not memory coalescing, half precision
-// conversions or anything the GPU compiler does.
+// Runs the CUDA kernels of cuda_ops/cuda/msda_kernels.cuh on the CPU, to test their logic where there is no GPU.
+// The kernels header is included as it is, after the few CUDA built-ins it uses are defined here: each warp is 32
+// std::threads in lockstep at every shuffle (a barrier), atomics take a lock. Half types live in msda_cuda.cu and are
+// left out. This checks indexing, the corner and gradient formulas (common/msda_bilinear.h, compiled here exactly as
+// the CPU kernel compiles it) and the segmented warp reduction; not memory coalescing, half precision conversions or
+// anything the GPU compiler does.
 #include <barrier>
 #include <cmath>
 #include <cstdint>
@@ -51,10 +52,9 @@ template <class T> T atomicAdd(T* p, T v) {
   return old;
 }
 
+#include "cuda/msda_kernels.cuh"
+
 namespace wecromcl {
-namespace {
-#include "kernels.inc"
-}  // namespace
 
 template <class F> void run_grid(int64_t total, F kernel) {
   const int64_t blocks = (total + blockDim.x - 1) / blockDim.x;
