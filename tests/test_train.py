@@ -17,7 +17,7 @@ def test_train_cli_and_resume(tmp_path):
         assert main(_train_args(tmp_path/'a', '--steps', '2')) == 0
     s = json.loads((tmp_path/'a'/'summary.json').read_text())
     assert s['steps'] == 2 and s['epochs'] == 2
-    ck = torch.load(tmp_path/'a'/'checkpoint.pth', weights_only=False)
+    ck = torch.load(tmp_path/'a'/'checkpoint.pth', weights_only=True)
     assert ck['format'] == 'wecromcl-stage1' and ck['epoch'] == 2 and set(ck) >= {'config', 'model', 'optimizer', 'rng'}
     with contextlib.redirect_stdout(io.StringIO()) as out:  # resuming a finished run does nothing and says so
         assert main(['train', '--out', str(tmp_path/'a'), '--resume', '--quiet']) == 0
@@ -48,7 +48,8 @@ def _worker(rank, world, port, out):
     from wecromcl.learner import TrainConfig, stage1_dls, stage1_learner, fit_stage1
     from wecromcl.train import stage1_distrib_ctx
     cfg = TrainConfig.preset('tiny', size=64, bs=2, n_neg=2, epoch_len=4, optimizer='sgd', schedule='poly', lr=0.05)
-    learn = stage1_learner(stage1_dls(SynthDataset(SynthConfig.preset('tiny'), seed=0, n=30), None, cfg), cfg=cfg)
+    source = SynthDataset(SynthConfig.preset('tiny'), seed=0, n=30)
+    learn = stage1_learner(stage1_dls(source, None, cfg, workers=0), cfg=cfg)  # batches drawn here, where `seen` is
     seen = []
     orig = learn.dls.train.create_batch
     learn.dls.train.create_batch = lambda d: (seen.append(d['positives']), orig(d))[1]
@@ -60,7 +61,7 @@ def _worker(rank, world, port, out):
 
 def test_two_processes_agree(tmp_path):
     mp.spawn(_worker, args=(2, _free_port(), str(tmp_path)), nprocs=2, join=True)
-    r0, r1 = (torch.load(tmp_path/f'rank{r}.pt', weights_only=False) for r in (0, 1))
+    r0, r1 = (torch.load(tmp_path/f'rank{r}.pt', weights_only=True) for r in (0, 1))
     assert len(r0['seen']) == len(r1['seen']) == 2 and r0['seen'] != r1['seen']  # each rank drew its own share
     for k, v in r0['model'].items(): torch.testing.assert_close(v, r1['model'][k])
     init = __import__('wecromcl.model', fromlist=['x'])

@@ -21,6 +21,13 @@ class Config:
         super().__init_subclass__(**kwargs)
         cls._presets = {}  # each config class has its own registry
 
+    def __post_init__(self):
+        "A field typed `Literal[...]` (a choice) must hold one of its values: a typo is an error, not another setting."
+        for name, typ in typing.get_type_hints(type(self)).items():
+            if typing.get_origin(typ) is typing.Literal and getattr(self, name) not in typing.get_args(typ):
+                raise ValueError(f"{type(self).__name__}.{name} must be one of {list(typing.get_args(typ))}, "
+                                 f"not {getattr(self, name)!r}")
+
     @classmethod
     def register(cls, fn: Callable) -> Callable:
         "Decorator: register `fn` (returning an instance) as the preset named after the function."

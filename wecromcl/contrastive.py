@@ -15,8 +15,8 @@ from .charset import VOCAB_SIZE, encode
 
 # %% auto #0
 __all__ = ['LOGIT_SCALE_INIT', 'contrastive_logits', 'contrastive_loss', 'char_presence', 'char_presence_loss',
-           'add_in_image_negatives', 'contrastive_accuracy', 'NegativePool', 'negative_pool', 'sample_negatives',
-           'BatchSample', 'sample_batch']
+           'add_in_image_negatives', 'contrastive_accuracy', 'text_uniformity', 'NegativePool', 'negative_pool',
+           'sample_negatives', 'BatchSample', 'sample_batch']
 
 # %% ../nbs/08_contrastive.ipynb #b28426cf
 LOGIT_SCALE_INIT = math.log(1 / 0.07)  # official initial value of the learnable log scale s (CLIP's τ = 0.07)
@@ -77,6 +77,16 @@ def contrastive_accuracy(logits: torch.Tensor,  # (B, B+N)
     elif direction == 't2i': pred = logits[:, :B].argmax(0)
     else: raise ValueError(f"direction must be 'i2t' or 't2i', not {direction!r}")
     return (pred == target).float().mean()
+
+# %% ../nbs/08_contrastive.ipynb #dda7450b
+def text_uniformity(feats: torch.Tensor,  # (N, C) text features (any norm)
+                    t: float = 2.0,       # the potential's sharpness (Wang & Isola's default)
+                    ) -> torch.Tensor:
+    "log mean over pairs i < j of exp(-t·|z_i - z_j|²), z = feats normalized: 0 when all coincide, lower when spread."
+    z = F.normalize(feats.float(), dim=-1)
+    i, j = torch.triu_indices(len(z), len(z), 1, device=z.device)
+    d2 = (2 - 2 * (z[i] * z[j]).sum(-1)).clamp_min(0)   # (N(N-1)/2,)
+    return torch.log(torch.exp(-t * d2).mean())
 
 # %% ../nbs/08_contrastive.ipynb #5f881a56
 @dataclass

@@ -10,7 +10,7 @@ from typing import Callable
 import torch
 from fastai.basics import Callback
 from .config import save_json
-from .learner import TrainConfig, stage1_dls, stage1_learner, fit_stage1, TimeBudget
+from .learner import TrainConfig, stage1_dls, stage1_learner, fit_stage1, TimeBudget, text_spread, map_spread
 from .model import WeCromCL, WeCromCLConfig
 
 # %% auto #0
@@ -22,14 +22,16 @@ Configs = tuple[WeCromCLConfig, TrainConfig]
 
 def _image(m: WeCromCLConfig, **kw) -> WeCromCLConfig: return m.replace(image=m.image.replace(**kw))
 
+def _text(m: WeCromCLConfig, **kw) -> WeCromCLConfig: return m.replace(text=m.text.replace(**kw))
+
 LEVERS: dict[str, Callable[[WeCromCLConfig, TrainConfig], Configs]] = {  # lever -> its official setting
-    'in_image_negatives': lambda m, t: (m, t.replace(in_image_negatives=False)),
+    'text_freeze': lambda m, t: (m, t.replace(text_freeze=0.)),
+    'pool': lambda m, t: (_text(m, pool='all'), t),
     'char_loss': lambda m, t: (m.replace(char_head=False), t.replace(char_loss=0.)),
     'curriculum': lambda m, t: (m, t.replace(curriculum=0.)),
     'input_norm': lambda m, t: (_image(m, input_norm='imagenet'), t),
     'padding': lambda m, t: (_image(m, padding='zeros'), t),
-    'length_embedding': lambda m, t: (m.replace(text=m.text.replace(length_embedding=False)), t),
-    'lr': lambda m, t: (m, t.replace(lr=1e-3)),
+    'length_embedding': lambda m, t: (_text(m, length_embedding=False), t),
 }
 
 def ablation_configs(levers: list[str] | None = None,  # levers to take out one at a time (default: all)
@@ -68,20 +70,20 @@ class EmergenceCurve(Callback):
         return dict(epoch=self.epoch + 1, minutes=self.seconds / 60, **m)
 
 def evaluate_model(model: WeCromCL, samples, max_side: int, gts: dict | None = None) -> dict:
-    "Anchor Hmean (official sweep), its random-points level, and the point-in-polygon rate of `model` on `samples`."
+    "Anchor Hmean (official sweep), its random-points level, the point-in-polygon rate and the collapse figures of `model`."
     from wecromcl.anchors import evaluate_anchors, random_result
     from wecromcl.datasets import sample_key, to_eval_gts
     from wecromcl.locate import locate_dataset
     gts = gts or to_eval_gts(samples, polygons=True)
     was = model.training; model.eval()
-    try: res = locate_dataset(model, samples, max_side=max_side)
+    try: res, spread = locate_dataset(model, samples, max_side=max_side), {**text_spread(model), **map_spread(model, samples[:50], max_side)}
     finally: model.train(was)
     m = evaluate_anchors(res, gts)
     sizes = {sample_key(s.path): (s.image.shape[1], s.image.shape[0]) for s in samples}
     rnd = evaluate_anchors(random_result({k: v['text'] for k, v in res.items()}, sizes), gts)
     return dict(anchor_hmean=m['official_sweep_best']['hmean'], anchor_hmean_random=rnd['official_sweep_best']['hmean'],
                 point_in_polygon=m['point_in_polygon']['rate'], point_in_polygon_random=rnd['point_in_polygon']['rate'],
-                n_images=len(res), n_words=m['fixed_threshold']['n_gt'])
+                n_images=len(res), n_words=m['fixed_threshold']['n_gt'], **spread)
 
 # %% ../nbs/11_emergence.ipynb #c59e3f74
 def emergence_run(mcfg: WeCromCLConfig, tcfg: TrainConfig, minutes: float, n_eval: int = 100, every: int = 2,

@@ -6,6 +6,7 @@
 from __future__ import annotations
 import math
 from dataclasses import dataclass, field
+from typing import Literal
 from pathlib import Path
 import torch
 import torch.nn as nn
@@ -37,8 +38,8 @@ class ImageEncoderConfig(Config):
     deformable: bool = True    # run the deformable encoder (official `with_deformable_encoder`)
     use_stride: int = 8        # which level becomes F_I: 8 (official) or 4
     out_dim: int = 512         # channels of F_I (`channel_to_512`; the name is kept whatever the width)
-    input_norm: str = 'imagenet'  # 'imagenet': inputs used as given (official); 'image': each image standardized first
-    padding: str = 'zeros'     # padding of the convolutions: 'zeros' (official) or 'replicate' (works on 1-pixel maps)
+    input_norm: Literal['imagenet', 'image'] = 'imagenet'  # inputs used as given (official), or each image standardized first
+    padding: Literal['zeros', 'replicate'] = 'zeros'  # padding of the convolutions: official, or one that works on 1-pixel maps
 
     @property
     def d_model(self) -> int: return 3 * self.branch_dim
@@ -255,8 +256,6 @@ class ImageEncoder(nn.Module):
         "Create the parts on `self` under their official names (also used by `WeCromCL`)."
         if cfg.use_stride not in (4, 8): raise ValueError(f'use_stride must be 4 or 8, not {cfg.use_stride}')
         if cfg.d_model % cfg.gn_groups: raise ValueError(f'3·branch_dim ({cfg.d_model}) must be a multiple of gn_groups ({cfg.gn_groups})')
-        if cfg.input_norm not in ('imagenet', 'image'): raise ValueError(f"input_norm must be 'imagenet' or 'image', not {cfg.input_norm!r}")
-        if cfg.padding not in ('zeros', 'replicate'): raise ValueError(f"padding must be 'zeros' or 'replicate', not {cfg.padding!r}")
         self.image_cfg = cfg
         self.backbone = ResNet(cfg.layers, cfg.width, cfg.num_classes)
         if imagenet is not None: load_imagenet(self.backbone, imagenet)

@@ -12,22 +12,24 @@ from typing import Literal, Sequence
 import cv2
 import numpy as np
 import torch
+import torch.nn.functional as F
 from fastai.basics import (DataLoader, DataLoaders, Learner, Callback, CancelFitException, Adam, SGD,
-                           AvgMetric, Metric, rank_distrib, num_distrib)
+                           AvgMetric, Metric, rank_distrib, num_distrib, L)
 from fastai.callback.schedule import ParamScheduler, SchedPoly
 from fastai.callback.progress import CSVLogger
 from .config import Config, atomic_write, save_json
 from .charset import encode, decode
 from .contrastive import (contrastive_loss, contrastive_accuracy, sample_batch, negative_pool, char_presence,
-                                  char_presence_loss, add_in_image_negatives)
+                                  char_presence_loss, add_in_image_negatives, text_uniformity)
 from .datasets import Sample, Word, read_image, to_eval_gts
 from .anchors import IMAGENET_MEAN, IMAGENET_STD, _ceil32
 
 # %% auto #0
-__all__ = ['TrainConfig', 'official', 'tiny', 'random_rotate', 'random_resize', 'random_blur', 'color_jitter', 'train_augment',
-           'normalize_image', 'pad_images', 'Stage1DL', 'stage1_dls', 'stage1_loss', 'stage1_accuracy', 'AnchorHmean',
-           'Stage1Learner', 'stage1_learner', 'EpochSeed', 'fit_stage1', 'save_checkpoint', 'load_checkpoint',
-           'restore_checkpoint', 'Checkpoint', 'TimeBudget']
+__all__ = ['PROBE_WORDS', 'COLLAPSE_COS', 'TrainConfig', 'official', 'tiny', 'random_rotate', 'random_resize', 'random_blur',
+           'color_jitter', 'train_augment', 'normalize_image', 'pad_images', 'Stage1DL', 'default_workers',
+           'stage1_dls', 'batch_texts', 'stage1_loss', 'stage1_contrastive', 'stage1_accuracy', 'AnchorHmean',
+           'text_spread', 'map_spread', 'CollapseProbe', 'Stage1Learner', 'stage1_learner', 'TextFreeze', 'EpochSeed',
+           'fit_stage1', 'save_checkpoint', 'load_checkpoint', 'restore_checkpoint', 'Checkpoint', 'TimeBudget']
 
 # %% ../nbs/10_learner.ipynb #bcbd9659
 @dataclass
@@ -42,8 +44,8 @@ class TrainConfig(Config):
     n_neg: int = 16                    # negatives per image, from the vocabulary
     official_sampling: bool = False    # the official (case-sensitive, one-sided) batch rules of `sample_batch`
     epoch_len: int = 100               # batches per epoch (the data is drawn at random: an epoch is a bookkeeping unit)
-    optimizer: str = 'sgd'             # 'sgd' (momentum `mom`, L2 weight decay like torch.optim.SGD) or 'adam'
-    schedule: str = 'poly'             # 'poly' (official: lr·(1-t)^0.9) or 'one_cycle' (fastai)
+    optimizer: Literal['sgd', 'adam'] = 'sgd'  # SGD (momentum `mom`, L2 weight decay like torch.optim.SGD) or Adam(W)
+    schedule: Literal['poly', 'one_cycle'] = 'poly'  # official lr·(1-t)^0.9, or fastai's one-cycle
     lr: float = 1e-3                   # base (poly) or peak (one-cycle) learning rate
     wd: float = 1e-5                   # weight decay
     mom: float = 0.9                   # SGD momentum
@@ -54,15 +56,17 @@ class TrainConfig(Config):
     easy_end: float = 0.15             # share of `easy` images left once the curriculum is over
     in_image_negatives: bool = False   # an image's other words lead its negatives (not official)
     char_loss: float = 0.0             # weight of the character-presence loss (needs `char_head`; 0: off, official)
+    text_uniformity: float = 0.0       # weight of `text_uniformity` on the batch's words, against collapse (0: off, official)
+    text_freeze: float = 0.0           # share of the run (from its start) with the text tower frozen (0: never, official)
 
 @TrainConfig.register
 def official(): return TrainConfig()
 
 @TrainConfig.register
 def tiny():
-    "CPU recipe: 160 px images with 2-6 words, B = 16, Adam(W) 4e-3 one-cycle, curriculum, in-image negatives, char loss."
-    return TrainConfig(size=160, bs=16, epoch_len=25, optimizer='adam', schedule='one_cycle', lr=4e-3, wd=1e-4,
-                       synth='small', curriculum=0.5, in_image_negatives=True, char_loss=1.0)
+    "CPU recipe: 160 px images with 2-6 words, B = 16, Adam(W) 1e-3 one-cycle, curriculum, char loss, text tower frozen."
+    return TrainConfig(size=160, bs=16, epoch_len=25, optimizer='adam', schedule='one_cycle', lr=1e-3, wd=1e-4,
+                       synth='small', curriculum=0.5, char_loss=1.0, text_freeze=1.0)
 
 # %% ../nbs/10_learner.ipynb #96d7d8d9
 def random_rotate(img: np.ndarray, rng: np.random.Generator, max_deg: float = 10.0) -> np.ndarray:
@@ -155,6 +159,7 @@ class Stage1DL(DataLoader):
     def new(self, **kwargs):
         "A copy (fastai calls `new` for `show_results`, `lr_find`...); the batches stay a function of (seed, epoch, k)."
         res = copy.copy(self)
+        res.fake_l = copy.copy(self.fake_l); res.fake_l.d = res   # the copy iterates itself, in its own workers
         for k, v in kwargs.items():
             if hasattr(res, k) and k not in ('bs', 'shuffle', 'dataset'): setattr(res, k, v)
         return res
@@ -216,15 +221,23 @@ class Stage1DL(DataLoader):
         return fig
 
 # %% ../nbs/10_learner.ipynb #41830555
+def default_workers(device=None) -> int:
+    "Processes that draw training batches: on a GPU all cores but one (at most 8); on a CPU, a quarter of the cores beyond 2."
+    cores = os.cpu_count() or 1
+    if torch.device(device or 'cpu').type == 'cuda': return min(8, cores - 1)
+    return 0 if cores <= 2 else min(8, cores // 4)  # on 2 cores a worker slows the steps more than it saves (`bench train`)
+
 def stage1_dls(train_source, valid_source=None, cfg: TrainConfig | None = None, vocab=None, n_valid: int | None = None,
-               device=None) -> DataLoaders:
-    "Train (augmented) and validation (fixed) stage-1 loaders over any sample source."
+               device=None, workers: int | None = None) -> DataLoaders:
+    "Train (augmented; drawn in `workers` processes, default `default_workers(device)`) and validation (fixed) stage-1 loaders."
     cfg = cfg or TrainConfig.preset('tiny')
     if vocab is None:
         from wecromcl.synth import load_vocabulary
         vocab = load_vocabulary()
     pool = negative_pool(vocab)
-    train = Stage1DL(train_source, cfg, pool, train=True, device=device)
+    workers = default_workers(device) if workers is None else workers
+    if workers < 0: raise ValueError(f'workers must be >= 0, not {workers}')
+    train = Stage1DL(train_source, cfg, pool, train=True, device=device, num_workers=workers)
     if valid_source is None or len(valid_source) == 0: valid_source, nv = train_source, 1
     else: nv = n_valid or max(1, len(valid_source) // (cfg.bs * 2))
     vcfg = cfg if len(valid_source) >= cfg.bs + 2 else cfg.replace(bs=max(2, len(valid_source) // 2))
@@ -239,12 +252,23 @@ def _logits(pred) -> torch.Tensor:
     from wecromcl.model import pair_logits
     return pair_logits(pred.fc, pred.text, pred.logit_scale).float()
 
-def stage1_loss(pred, target=None, presence=None, char_weight: float = 0.) -> torch.Tensor:
-    "Contrastive loss on the model's output (logits or `Stage1Output`; the target is the diagonal) + char presence."
+def batch_texts(text: torch.Tensor) -> torch.Tensor:
+    "The batch's distinct candidates from `Stage1Output.text` (B, B+K, C): B positives, then each image's K negatives."
+    B, C = text.shape[0], text.shape[-1]
+    return torch.cat([text[0, :B], text[:, B:].reshape(-1, C)])   # (B + B·K, C)
+
+def stage1_loss(pred, target=None, presence=None, char_weight: float = 0., uniformity: float = 0.) -> torch.Tensor:
+    "Contrastive loss on the model's output (logits or `Stage1Output`; the target is the diagonal) + char presence + uniformity."
     loss = contrastive_loss(_logits(pred))
-    if not char_weight: return loss
-    if getattr(pred, 'chars', None) is None: raise ValueError('char_loss > 0 needs a model with char_head=True')
-    return loss + char_weight * char_presence_loss(pred.chars.float(), presence)
+    if char_weight:
+        if getattr(pred, 'chars', None) is None: raise ValueError('char_loss > 0 needs a model with char_head=True')
+        loss = loss + char_weight * char_presence_loss(pred.chars.float(), presence)
+    if uniformity: loss = loss + uniformity * text_uniformity(batch_texts(pred.text))
+    return loss
+
+def stage1_contrastive(pred, target=None, *_) -> torch.Tensor:
+    "The contrastive part of the loss alone (its chance level is ½ [ln(B+K) + ln B])."
+    return contrastive_loss(_logits(pred))
 
 def stage1_accuracy(pred, target=None, *_) -> torch.Tensor:
     "Image-to-text top-1 accuracy: image b's best candidate is its positive."
@@ -276,6 +300,62 @@ class AnchorHmean(Metric):
     @property
     def name(self): return 'anchor_hmean_fixed' if self.fixed else 'anchor_hmean'
 
+# %% ../nbs/10_learner.ipynb #9054d160
+PROBE_WORDS = ('hello', 'international', 'x7y', 'the', 'street', 'coffee', 'zebra', 'quantum', 'open', '2024', 'market',
+               'kitchen')  # unrelated words whose features must stay apart
+COLLAPSE_COS = 0.9  # probe words more alike than this (mean pairwise cosine) have collapsed onto one vector
+
+@torch.no_grad()
+def text_spread(model, words: Sequence[str] = PROBE_WORDS) -> dict:
+    "Mean pairwise cosine and mean norm of the text features of `words`."
+    t = model.encode_text(list(words)).float()                      # (N, C)
+    z = F.normalize(t, dim=-1)
+    n = len(words)
+    return dict(text_cos=float(((z @ z.t()).sum() - n) / (n * n - n)), text_norm=float(t.norm(dim=-1).mean()))
+
+@torch.no_grad()
+def map_spread(model, samples: Sequence[Sample], max_side: int) -> dict:
+    "Mean map peak and mean L1 distance between two different words' maps, over the samples with two distinct words."
+    from wecromcl.anchors import prepare_image
+    dev = next(model.parameters()).device
+    peaks, diffs = [], []
+    for s in samples:
+        words = list(dict.fromkeys(w.text.lower() for w in s.words))[:2]
+        if len(words) < 2: continue
+        x, _ = prepare_image(_load(s), -1, max_side)
+        _, M = model.attention_maps(model.encode_image(x.to(dev)), model.encode_text(words))  # (1, 2, h·w)
+        peaks.append(float(M[0].amax(-1).mean())); diffs.append(float((M[0, 0] - M[0, 1]).abs().sum()))
+    return dict(map_peak=float(np.mean(peaks)) if peaks else None, map_diff=float(np.mean(diffs)) if diffs else None)
+
+class _ProbeMetric(Metric):
+    "One column of a `CollapseProbe`."
+    def __init__(self, probe, key): self.probe, self.key = probe, key
+    def reset(self): self.probe.values = None
+    def accumulate(self, learn): self.probe.model = learn.model
+    @property
+    def value(self): return self.probe.measure()[self.key]
+    @property
+    def name(self): return self.key
+
+class CollapseProbe:
+    "Text-feature spread of `words` and map spread on `samples`, measured once per validation; flags a collapse."
+    KEYS = ('text_cos', 'text_norm', 'map_peak', 'map_diff')
+    def __init__(self, samples: Sequence[Sample] = (), max_side: int = 256, words: Sequence[str] = PROBE_WORDS,
+                 n_images: int = 16):
+        self.samples = [s for s in samples if len({w.text.lower() for w in s.words}) >= 2][:n_images]
+        self.max_side, self.words, self.model, self.values, self.collapsed_epochs = max_side, list(words), None, None, 0
+    def metrics(self) -> list[Metric]: return [_ProbeMetric(self, k) for k in self.KEYS]
+    def measure(self) -> dict:
+        if self.values is None and self.model is not None:
+            m = getattr(self.model, 'module', self.model); was = m.training; m.eval()
+            try: self.values = {**text_spread(m, self.words), **map_spread(m, self.samples, self.max_side)}
+            finally: m.train(was)
+            if self.values['text_cos'] >= COLLAPSE_COS:
+                self.collapsed_epochs += 1
+                print(f"collapse: the text features of the probe words have mean cosine {self.values['text_cos']:.3f} "
+                      f">= {COLLAPSE_COS} (one vector for every word; every word's map is the same)", flush=True)
+        return self.values or dict.fromkeys(self.KEYS)
+
 # %% ../nbs/10_learner.ipynb #e1c9c1cc
 class Stage1Learner(Learner):
     "A fastai `Learner` for stage 1; `show_results` draws each image's positive-word heatmap and its peak."
@@ -298,29 +378,43 @@ class Stage1Learner(Learner):
                 hm = M[0, 0].reshape(h, w).float().cpu().numpy()
                 y, xx = divmod(int(hm.argmax()), w)
                 ax.imshow(im); ax.imshow(cv2.resize(hm / hm.max(), (im.shape[1], im.shape[0])), alpha=0.5, cmap='jet')
-                ax.plot([xx * 8 + 4], [y * 8 + 4], 'w+', ms=12, mew=2); ax.set_title(p, fontsize=8)
+                s = model.cfg.image.use_stride  # a map cell is s × s pixels
+                ax.plot([xx * s + s // 2], [y * s + s // 2], 'w+', ms=12, mew=2); ax.set_title(p, fontsize=8)
         model.train(was); plt.tight_layout()
         return fig
 
 def stage1_learner(dls: DataLoaders, model=None, cfg: TrainConfig | None = None, model_cfg=None, anchor_samples=None,
                    anchor_gts: dict | None = None, anchor_root=None, path='.', cbs=None, **kwargs) -> Stage1Learner:
-    "A `Stage1Learner`: contrastive loss, contrastive accuracy (+ anchor Hmean when `anchor_samples` are given)."
+    "A `Stage1Learner`: loss, contrastive loss and accuracy, the collapse probe (+ anchor Hmean when `anchor_samples` are given)."
     from wecromcl.model import WeCromCL, WeCromCLConfig
     cfg = cfg or dls.train.cfg
     if model is None:
         torch.manual_seed(cfg.seed)
         model = WeCromCL(model_cfg or WeCromCLConfig.preset('tiny'))
     opt = Adam if cfg.optimizer == 'adam' else partial(SGD, mom=cfg.mom, decouple_wd=False)
-    metrics = [AvgMetric(stage1_accuracy)]
+    ms = cfg.val_max_side if cfg.val_max_side > 0 else cfg.size
+    probe = CollapseProbe(anchor_samples or (), ms)
+    metrics = [AvgMetric(stage1_contrastive), AvgMetric(stage1_accuracy)] + probe.metrics()
     if anchor_samples:
-        ms = cfg.val_max_side if cfg.val_max_side > 0 else cfg.size
         metrics += [AnchorHmean(anchor_samples, anchor_gts, ms, root=anchor_root),
                     AnchorHmean(anchor_samples, anchor_gts, ms, fixed=True, root=anchor_root)]
-    learn = Stage1Learner(dls, model, loss_func=partial(stage1_loss, char_weight=cfg.char_loss), opt_func=opt,
-                          metrics=metrics, wd=cfg.wd, path=path, cbs=cbs, **kwargs)
-    learn.train_cfg = cfg
+    loss = partial(stage1_loss, char_weight=cfg.char_loss, uniformity=cfg.text_uniformity)
+    learn = Stage1Learner(dls, model, loss_func=loss, opt_func=opt, metrics=metrics, wd=cfg.wd, path=path, cbs=cbs, **kwargs)
+    learn.train_cfg, learn.collapse_probe = cfg, probe
     learn.add_cb(EpochSeed())
+    if cfg.text_freeze: learn.add_cb(TextFreeze(cfg.text_freeze))
     return learn
+
+class TextFreeze(Callback):
+    "Keep the text tower frozen for the first `share` of the run (by `pct_train`, so a resumed run freezes the same steps)."
+    order = -4  # before fastai's DistributedTrainer (11) wraps the model, so DDP leaves a tower frozen for the whole run out
+    def __init__(self, share: float): self.share = share
+    def _freeze(self, frozen: bool):
+        for p in getattr(self.model, 'module', self.model).text_parameters(): p.requires_grad_(not frozen)
+    def before_fit(self): self._freeze(self.pct_train < self.share)
+    def before_batch(self):
+        if self.training: self._freeze(self.pct_train < self.share)
+    def after_fit(self): self._freeze(False)
 
 class EpochSeed(Callback):
     "Tell the training loader which epoch it draws (its batches are a function of (seed, epoch, k))."
@@ -341,18 +435,34 @@ def fit_stage1(learn: Learner, n_epoch: int, lr: float | None = None, start_epoc
     return learn.fit(n_epoch, lr, wd=cfg.wd, start_epoch=start_epoch, cbs=[sched] + list(cbs or []))
 
 # %% ../nbs/10_learner.ipynb #0c3f17b5
-from .locate import KIT_FORMAT as CKPT_FORMAT
+from .locate import KIT_FORMAT as CKPT_FORMAT, read_checkpoint
 
 def _model(learn): return getattr(learn.model, 'module', learn.model)
+
+def _numpy_rng_state() -> dict:
+    "numpy's global RNG state as tensors and numbers, so that the checkpoint loads with `weights_only=True`."
+    name, key, pos, has_gauss, gauss = np.random.get_state()
+    return dict(name=name, key=torch.from_numpy(key.astype(np.int64)), pos=int(pos), has_gauss=int(has_gauss), gauss=float(gauss))
+
+def _plain(o):
+    "fastai's `L`s and numpy values inside an optimizer state as lists, numbers and tensors (`weights_only`-loadable)."
+    if isinstance(o, dict): return {k: _plain(v) for k, v in o.items()}
+    if isinstance(o, (list, L)): return [_plain(v) for v in o]
+    if isinstance(o, tuple): return tuple(_plain(v) for v in o)
+    if isinstance(o, np.ndarray): return torch.from_numpy(o)
+    return o.item() if isinstance(o, np.generic) else o
+
+def _set_numpy_rng_state(s: dict):
+    np.random.set_state((s['name'], s['key'].numpy().astype(np.uint32), s['pos'], s['has_gauss'], s['gauss']))
 
 def save_checkpoint(learn: Learner, path, epoch: int, n_epoch: int | None = None, **extra) -> Path:
     "Write the training state atomically (rank 0 only in a distributed run)."
     if rank_distrib(): return Path(path)
     m = _model(learn)
     state = dict(format=CKPT_FORMAT, config=m.cfg.to_dict(), model=m.state_dict(),
-                 optimizer=learn.opt.state_dict() if learn.opt is not None else None,
+                 optimizer=_plain(learn.opt.state_dict()) if learn.opt is not None else None,
                  epoch=int(epoch), n_epoch=n_epoch, step=int(getattr(learn, 'train_iter', 0)),
-                 rng=dict(torch=torch.get_rng_state(), numpy=np.random.get_state(), python=random.getstate()),
+                 rng=dict(torch=torch.get_rng_state(), numpy=_numpy_rng_state(), python=random.getstate()),
                  train_config=learn.train_cfg.to_dict(), **extra)
     return atomic_write(path, lambda p: torch.save(state, p))
 
@@ -360,7 +470,7 @@ def load_checkpoint(path) -> dict:
     "Read a kit checkpoint (clear errors for a missing file or another format)."
     path = Path(path)
     if not path.is_file(): raise FileNotFoundError(f'checkpoint {path} not found')
-    ck = torch.load(path, map_location='cpu', weights_only=False)
+    ck = read_checkpoint(path)
     if not isinstance(ck, dict) or ck.get('format') != CKPT_FORMAT:
         raise ValueError(f"{path} is not a wecromcl stage-1 checkpoint (no format '{CKPT_FORMAT}')")
     return ck
@@ -369,9 +479,9 @@ def restore_checkpoint(learn: Learner, ck: dict, optimizer: bool = True) -> int:
     "Load weights (+ optimizer and RNG states); returns the epoch to start from."
     _model(learn).load_state_dict(ck['model'])
     if optimizer and ck.get('optimizer') is not None:
-        learn.create_opt(); learn.opt.load_state_dict(ck['optimizer'])
+        learn.create_opt(); learn.opt.load_state_dict(dict(ck['optimizer'], hypers=L(ck['optimizer']['hypers'])))
         r = ck['rng']
-        torch.set_rng_state(r['torch']); np.random.set_state(r['numpy']); random.setstate(r['python'])
+        torch.set_rng_state(r['torch']); _set_numpy_rng_state(r['numpy']); random.setstate(r['python'])
     return int(ck['epoch'])
 
 class Checkpoint(Callback):

@@ -14,18 +14,24 @@ from .datasets import Sample, load_annotations, read_image, sample_key, samples_
 from .model import WeCromCL, WeCromCLConfig, load_official
 
 # %% auto #0
-__all__ = ['KIT_FORMAT', 'SHIPPED_WEIGHTS', 'load_model', 'save_model', 'locate_image', 'draw_anchors', 'show_maps',
-           'locate_dataset', 'locate']
+__all__ = ['KIT_FORMAT', 'SHIPPED_WEIGHTS', 'read_checkpoint', 'load_model', 'save_model', 'locate_image', 'draw_anchors',
+           'show_maps', 'locate_dataset', 'locate']
 
 # %% ../nbs/09a_locate.ipynb #81109456
 KIT_FORMAT = 'wecromcl-stage1'  # the `format` entry of checkpoints written by the kit
 
-def _read_checkpoint(path):
+def read_checkpoint(path):
+    "The kit's one checkpoint reader: tensors and plain containers only (`weights_only=True`), clear errors otherwise."
+    import pickle
     path = Path(path)
     if not path.is_file(): raise FileNotFoundError(f'checkpoint not found: {path}')
     try: return torch.load(path, map_location='cpu', weights_only=True)
-    except Exception:  # kit checkpoints also hold numpy RNG states, which the weights-only unpickler refuses
-        return torch.load(path, map_location='cpu', weights_only=False)
+    except pickle.UnpicklingError as e:
+        raise ValueError(f"{path}: refused: it holds pickled objects other than tensors, and unpickling them could run "
+                         f"code ({str(e).splitlines()[0][:160]}). If you trust the file, rewrite it as tensors once: "
+                         f"torch.save(torch.load(p, weights_only=False)['model'] (or the state dict itself), q)") from None
+    except (RuntimeError, EOFError, OSError) as e:
+        raise ValueError(f'{path}: not a readable checkpoint ({type(e).__name__}: {str(e)[:160]})') from None
 
 SHIPPED_WEIGHTS = ('weights', 'tiny.pth')  # the kit's own tiny stage-1 weights, under `data/`
 
@@ -35,7 +41,7 @@ def load_model(path=None,  # a kit checkpoint or an official state dict (default
     "A `WeCromCL` in eval mode (fp32) from a kit checkpoint, an official (bare) state dict, or the shipped weights."
     from wecromcl.config import asset
     path = asset(*SHIPPED_WEIGHTS) if path is None else path
-    ck = _read_checkpoint(path)
+    ck = read_checkpoint(path)
     if not isinstance(ck, dict): raise ValueError(f'{path}: not a checkpoint (a {type(ck).__name__}, expected a dict)')
     if ck.get('format') == KIT_FORMAT:
         sd = {k: v.float() if v.is_floating_point() else v for k, v in ck['model'].items()}  # shipped weights are fp16
@@ -68,7 +74,7 @@ def locate_image(model: WeCromCL,
     f_img = model.encode_image(x.to(_device(model)))                  # (1, C, h, w)
     _, maps = model.attention_maps(f_img, model.encode_text(groups))  # (1, U, h·w)
     maps = maps[0].view(len(groups), *f_img.shape[-2:]).float().cpu()  # (U, h, w)
-    texts, points, scores = locate_words(maps, list(words), rw, rh)
+    texts, points, scores = locate_words(maps, list(words), rw, rh, model.cfg.image.use_stride)
     return (texts, points, scores, maps) if return_maps else (texts, points, scores)
 
 # %% ../nbs/09a_locate.ipynb #aa42290b

@@ -56,7 +56,7 @@ def official(): return WeCromCLConfig(ImageEncoderConfig.preset('official'), Tex
 def tiny():
     "The CPU model: small widths, plus the architecture levers that let localization emerge on a CPU (`11_emergence`)."
     return WeCromCLConfig(ImageEncoderConfig.preset('tiny', input_norm='image', padding='replicate'),
-                          TextEncoderConfig.preset('tiny', length_embedding=True), char_head=True)
+                          TextEncoderConfig.preset('tiny', length_embedding=True, pool='chars'), char_head=True)
 
 # %% ../nbs/07_wecromcl.ipynb #838444ba
 class Stage1Output(NamedTuple):

@@ -14,7 +14,8 @@ from .config import Config
 from .charset import encode, MAX_LEN, PAD, VOCAB_SIZE
 
 # %% auto #0
-__all__ = ['TextEncoderConfig', 'official', 'tiny', 'QuickGELU', 'ResidualAttentionBlock', 'Transformer', 'TextEncoder']
+__all__ = ['TEXT_PARTS', 'TextEncoderConfig', 'official', 'tiny', 'QuickGELU', 'ResidualAttentionBlock', 'Transformer',
+           'TextEncoder']
 
 # %% ../nbs/06_text_encoder.ipynb #135ae06e
 @dataclass
@@ -65,6 +66,8 @@ class Transformer(nn.Module):
     def forward(self, x): return self.resblocks(x)
 
 # %% ../nbs/06_text_encoder.ipynb #f5a90d73
+TEXT_PARTS = ('token_embedding', 'positional_embedding', 'text_encoder', 'ln_final', 'text_projection', 'length_embedding')
+
 class TextEncoder(nn.Module):
     "Character-wise text encoder: words -> F_T (N, embed_dim); parts named as the official top-level keys."
     def __init__(self, cfg: TextEncoderConfig | None = None):
@@ -73,7 +76,6 @@ class TextEncoder(nn.Module):
 
     def _build_text_encoder(self, cfg: TextEncoderConfig):
         "Create the parts on `self` under their official names (also used by `WeCromCL`)."
-        if cfg.pool not in ('all', 'chars'): raise ValueError(f"pool must be 'all' or 'chars', not {cfg.pool!r}")
         self.text_cfg = cfg
         w = cfg.width
         self.token_embedding = nn.Embedding(cfg.vocab_rows, w)
@@ -113,3 +115,7 @@ class TextEncoder(nn.Module):
         return (x * real[..., None]).sum(1) / real.sum(1, keepdim=True)              # (N, C)
 
     def forward(self, words): return self.encode_text(words)
+
+    def text_parameters(self) -> list[nn.Parameter]:
+        "The parameters of the text tower (`TEXT_PARTS`), also inside a `WeCromCL` (to freeze or slow them)."
+        return [p for n, p in self.named_parameters() if n.split('.')[0] in TEXT_PARTS]

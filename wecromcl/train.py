@@ -14,7 +14,7 @@ from fastai.callback.progress import CSVLogger
 from .config import save_json
 from .datasets import Sample, Word, sample_key, to_eval_gts, load_annotations, load_eval_gts, samples_from_annotations
 from .learner import (TrainConfig, stage1_dls, stage1_learner, fit_stage1, Checkpoint, TimeBudget,
-                              load_checkpoint, restore_checkpoint, save_checkpoint)
+                              load_checkpoint, restore_checkpoint, save_checkpoint, COLLAPSE_COS)
 
 # %% auto #0
 __all__ = ['Throughput', 'EpochTable', 'synth_eval_samples', 'train', 'stage1_distrib_ctx', 'demo', 'bench_train']
@@ -33,14 +33,15 @@ class Throughput(Callback):
 
 class EpochTable(Callback):
     "fastai's epoch table without the per-batch bar, which repeats itself on every line of a log file or a CI job."
-    order = 60
-    def before_fit(self): self.learn.logger, self.header = self._write, False
+    order = 50  # before `CSVLogger` (60), which wraps whatever logger it finds: the rows reach both the table and log.csv
+    def before_fit(self): self.old, self.learn.logger, self.header = self.learn.logger, self._write, False
     def _write(self, log):
         cells = [f'{v:.6f}' if isinstance(v, float) else str(v) for v in log]
         if not self.header:
             print('  '.join(f'{n:>{max(len(n), 10)}}' for n in self.recorder.metric_names)); self.header = True
         print('  '.join(f'{c:>{max(len(n), 10)}}' for n, c in zip(self.recorder.metric_names, cells)), flush=True)
-    def after_fit(self): self.learn.logger = print
+    def after_fit(self):
+        if self.learn.logger == self._write: self.learn.logger = self.old
 
 def _synth_source(spec: str, seed: int, preset: str = 'official'):
     from wecromcl.synth import SynthDataset, SynthConfig
@@ -68,18 +69,16 @@ def _train_config(preset, config, settings, **over) -> TrainConfig:
                           size=int(aug.get('ResizeMaxsize', cfg.size)), min_sizes=() if mins == (aug.get('ResizeMaxsize'),) else mins)
     return cfg.replace(**{k: v for k, v in over.items() if v is not None})
 
-def _steps_for(learn, minutes: float) -> int:
-    "Optimizer steps that fit in `minutes`, from a timing of 2 training steps on a copy of the model."
+def _steps_for(learn, minutes: float, n: int = 4) -> int:
+    "Optimizer steps that fit in `minutes`: `n` timed steps on a copy of the model, fed by the real loader and its workers."
     import copy
     m = copy.deepcopy(learn.model); opt = torch.optim.SGD(m.parameters(), lr=0.0)
-    dl = learn.dls.train
-    b = dl.one_batch(); t = []
-    for _ in range(2):
-        t0 = time.perf_counter(); d = dl.create_batch(dl.draw(0))
-        d = [x.to(b[0].device) for x in d]
+    t, batches, last = [], iter(learn.dls.train), time.perf_counter()
+    for _, d in zip(range(n + 1), batches):  # (an epoch may hold fewer batches)
         loss = learn.loss_func(m(*d[:3]), *d[3:]); loss.backward(); opt.step(); opt.zero_grad()
-        t.append(time.perf_counter() - t0)
-    return max(1, int(minutes * 60 * 0.85 / min(t)))
+        t.append(time.perf_counter() - last); last = time.perf_counter()   # waiting for the batch included
+    del batches
+    return max(1, int(minutes * 60 * 0.85 / float(np.median(t[1:] or t))))  # the first step warms up (and starts workers)
 
 def train(*,
           out: str,                     # run folder (checkpoint.pth, log.csv, losses.json, summary.json)
@@ -100,6 +99,7 @@ def train(*,
           epoch_len: int | None = None,  # batches per epoch (checkpoint/log/validation period)
           seed: int = 0,                # seed of everything
           device: str | None = None,    # torch device (default: cuda when available)
+          workers: int | None = None,   # processes drawing training batches (default: `default_workers` of the device)
           quiet: bool = False,          # no per-batch progress bar (also the case when output is not a terminal)
           ) -> dict:
     "Train stage 1 (contrastive, transcriptions only); write the run folder."
@@ -133,7 +133,7 @@ def train(*,
         vsamples = [Sample(str(Path(img_root)/k), [Word(t) for t in v['text']]) for k, v in gts.items()]
     elif data and val > 0: vsamples = synth_eval_samples(val, cfg.seed + 5000, cfg.synth)
     dev = torch.device(device or ('cuda' if torch.cuda.is_available() else 'cpu'))
-    dls = stage1_dls(source, vsamples, cfg, device=dev)
+    dls = stage1_dls(source, vsamples, cfg, device=dev, workers=workers)
     torch.manual_seed(cfg.seed)
     if init:
         from wecromcl.locate import load_model
@@ -168,8 +168,12 @@ def train(*,
     summary = dict(out=str(out), preset=preset, train_config=cfg.to_dict(), epochs=n_epoch, start_epoch=start,
                    steps=thr.steps, images=thr.images, train_seconds=thr.seconds, wall_seconds=wall,
                    train_minutes=wall / 60, train_images_per_s=thr.images / thr.seconds if thr.seconds else None,
-                   last_epoch=last, checkpoint=str(ck_path), device=str(dev))
+                   last_epoch=last, collapsed_epochs=learn.collapse_probe.collapsed_epochs, workers=dls.train.fake_l.num_workers,
+                   checkpoint=str(ck_path), device=str(dev))
     save_json(summary, out/'summary.json', indent=1)
+    if summary['collapsed_epochs']:
+        print(f"warning: the text tower was collapsed after {summary['collapsed_epochs']} of the run's epochs "
+              f"(text_cos >= {COLLAPSE_COS} in log.csv): its maps do not depend on the word")
     print(f"trained {thr.steps} steps ({thr.images} images) in {wall / 60:.1f} min "
           f"({summary['train_images_per_s'] or 0:.2f} images/s in training steps); wrote {ck_path}, {out/'log.csv'}, {out/'summary.json'}")
     return summary
@@ -186,6 +190,9 @@ def stage1_distrib_ctx(learn, **kwargs):
         if dist.is_initialized() and dist.get_backend() == 'gloo':
             t = torch.tensor(t, dtype=torch.long); dist.broadcast(t, rank); return t.tolist()
         return orig(self, t, rank)
+    if 0 < learn.train_cfg.text_freeze < 1:  # DDP fixes the trained parameters when it wraps the model
+        raise ValueError(f'text_freeze={learn.train_cfg.text_freeze}: several processes need the text tower frozen for the '
+                         'whole run (1.0) or not at all (0.0)')
     DistributedDL._broadcast = _broadcast
     try:
         if cpu: kwargs.setdefault('cpu', True)
@@ -215,6 +222,13 @@ def _heatmaps(model, samples, max_side, path, n: int = 3):
             ax.imshow(cv2.resize(m / max(m.max(), 1e-12), s.image.shape[1::-1]), cmap='jet', alpha=.5); ax.set_title(g, fontsize=9)
         for ax in row: ax.axis('off')
     fig.tight_layout(); fig.savefig(path); plt.close(fig)
+
+def _collapse_figures(model, samples, side: int, n: int = 50) -> dict:
+    "The collapse probe's figures for `model` on the first `n` samples, and the peak of a uniform map at this size."
+    from wecromcl.learner import text_spread, map_spread
+    from wecromcl.anchors import prepare_image
+    pixels = prepare_image(samples[0].image, -1, side)[0][0, 0].numel() / model.cfg.image.use_stride ** 2  # map size h·w
+    return dict(**text_spread(model), **map_spread(model, samples[:n], side), map_uniform=1 / pixels)
 
 def demo(out: str = 'outputs/demo',  # folder for the report
          minutes: float = 20.0,       # training time on this machine (CPU)
@@ -247,7 +261,8 @@ def demo(out: str = 'outputs/demo',  # folder for the report
                    n_eval_images=len(res), n_eval_words=m['fixed_threshold']['n_gt'],
                    train_minutes=s['train_minutes'], train_images_per_s=s['train_images_per_s'], train_steps=s['steps'],
                    train_images=s['images'], locate_images_per_s=len(res) / t_loc, train_long_side=side,
-                   device=s['device'], torch_threads=torch.get_num_threads())
+                   device=s['device'], torch_threads=torch.get_num_threads(), train_workers=s['workers'],
+                   collapsed_epochs=s['collapsed_epochs'], **_collapse_figures(model, samples, side))
     shipped = assets_dir().joinpath(*SHIPPED_WEIGHTS)
     if shipped.is_file():  # the kit's pretrained weights on the same images, for comparison
         print(f'== the shipped weights ({shipped}) on the same images')
@@ -255,7 +270,8 @@ def demo(out: str = 'outputs/demo',  # folder for the report
         sm = evaluate_anchors(locate_dataset(shipped_model, samples, max_side=side), gts)
         metrics.update(shipped_anchor_hmean=sm['official_sweep_best']['hmean'],
                        shipped_anchor_hmean_fixed_threshold=sm['fixed_threshold']['hmean'],
-                       shipped_point_in_polygon=sm['point_in_polygon']['rate'])
+                       shipped_point_in_polygon=sm['point_in_polygon']['rate'],
+                       **{f'shipped_{k}': v for k, v in _collapse_figures(shipped_model, samples, side).items()})
         _heatmaps(shipped_model, samples, side, out/'heatmaps_shipped.png')
     save_json(metrics, out/'metrics.json', indent=1)
     losses = json.loads((run/'losses.json').read_text())['losses'] if (run/'losses.json').exists() else []
@@ -263,6 +279,9 @@ def demo(out: str = 'outputs/demo',  # folder for the report
     f = lambda v: 'n/a' if v is None else f'{v:.4f}'
     shipped_maps = ('\nThe same images with the shipped weights (how they were trained: `data/weights/README.md`):\n\n'
                     '![heatmaps of the shipped weights](heatmaps_shipped.png)\n' if shipped.is_file() else '')
+    collapse_note = ('' if metrics['text_cos'] < COLLAPSE_COS else
+                     f"\n**The text tower collapsed**: the probe words share one feature (mean cosine {metrics['text_cos']:.3f}), "
+                     "so every word gets the same map and the anchors above are not localization.\n")
     report = f"""# wecromcl demo
 
 Tiny stage-1 model trained from scratch on the kit's synthetic generator (`{s['train_config']['synth']}` preset: 2-6 words) for
@@ -275,10 +294,13 @@ held-out synthetic images (seed 10000; {metrics['n_eval_words']} words).
 | anchor Hmean, official sweep (threshold chosen on this set) | {f(metrics['anchor_hmean'])} | {f(metrics['anchor_hmean_random'])} | {f(metrics.get('shipped_anchor_hmean'))} |
 | anchor Hmean, fixed threshold 0 | {f(metrics['anchor_hmean_fixed_threshold'])} | {f(metrics['anchor_hmean_random_fixed_threshold'])} | {f(metrics.get('shipped_anchor_hmean_fixed_threshold'))} |
 | point inside a same-text polygon | {f(metrics['point_in_polygon'])} | {f(metrics['point_in_polygon_random'])} | {f(metrics.get('shipped_point_in_polygon'))} |
+| probe words' text features, mean pairwise cosine (collapsed at >= {COLLAPSE_COS}) | {f(metrics['text_cos'])} | | {f(metrics.get('shipped_text_cos'))} |
+| attention-map peak (a uniform map: {f(metrics['map_uniform'])}) | {f(metrics['map_peak'])} | | {f(metrics.get('shipped_map_peak'))} |
+| L1 distance between two words' maps of one image (0 to 2) | {f(metrics['map_diff'])} | | {f(metrics.get('shipped_map_diff'))} |
 
 The metric matches each point to the nearest same-text ground-truth point, so chance is far above 0: the random
 column is the level to beat. This recipe is a short CPU run; whatever it reaches is reported as is.
-
+{collapse_note}
 ![loss](loss.png)
 
 Attention maps of a few held-out images (left: the located anchors; then one map per word):
@@ -289,42 +311,60 @@ Files: `metrics.json`, `run/` (checkpoint.pth, log.csv, losses.json, summary.jso
 """
     (out/'report.md').write_text(report, encoding='utf-8')
     print(f"anchor Hmean {f(metrics['anchor_hmean'])} (fixed threshold {f(metrics['anchor_hmean_fixed_threshold'])}); "
-          f"random points {f(metrics['anchor_hmean_random'])}")
+          f"random points {f(metrics['anchor_hmean_random'])}; point in polygon {f(metrics['point_in_polygon'])} "
+          f"(random {f(metrics['point_in_polygon_random'])}); probe words' cosine {f(metrics['text_cos'])}"
+          + (' (collapsed)' if metrics['text_cos'] >= COLLAPSE_COS else ''))
     print(f"wrote {out/'report.md'}, {out/'metrics.json'}")
     return metrics
 
 # %% ../nbs/10a_train.ipynb #11ad614b
+def _step(model, opt, loss_func, b, dev) -> float:
+    "Seconds of one optimizer step on batch `b`."
+    if dev.type == 'cuda': torch.cuda.synchronize()
+    t0 = time.perf_counter()
+    loss = loss_func(model(*b[:3]), *b[3:]); loss.backward(); opt.step(); opt.zero_grad()
+    if dev.type == 'cuda': torch.cuda.synchronize()
+    return time.perf_counter() - t0
+
 def bench_train(json: str | None = None,  # also write the result to this JSON file
                 presets: list[str] | None = None,  # presets to time (default: tiny and official)
                 steps: int = 2,            # timed steps per preset (after one warm-up step)
+                workers: int | None = None,  # loader processes of the second pipeline run (default: 1 on a CPU, else `default_workers`)
                 ):
-    "Training throughput (images/s) of each preset on this machine: synthetic batches, forward + backward + step."
+    """Training throughput (images/s) of each preset on this machine: the model's steps alone (forward + backward + step
+    on batches drawn beforehand), and the whole pipeline (batches drawn as it trains) without and with loader workers."""
     from wecromcl.synth import SynthDataset, SynthConfig
     from wecromcl.model import WeCromCL, WeCromCLConfig
-    from wecromcl.learner import stage1_loss
+    from wecromcl.learner import stage1_loss, default_workers
     from functools import partial
     dev = torch.device('cuda' if torch.cuda.is_available() else 'cpu')
+    workers = max(1, default_workers(dev)) if workers is None else workers
     rows = []
     for p in presets or ['tiny', 'official']:
         cfg = TrainConfig.preset(p, bs=16 if p == 'tiny' else 2)
-        dl = stage1_dls(SynthDataset(SynthConfig.preset(cfg.synth), seed=0, n=1000), None, cfg, device=dev).train
-        loss_func = partial(stage1_loss, char_weight=cfg.char_loss)
+        source = SynthDataset(SynthConfig.preset(cfg.synth), seed=0, n=1000)
+        loss_func = partial(stage1_loss, char_weight=cfg.char_loss, uniformity=cfg.text_uniformity)
         torch.manual_seed(0)
         model = WeCromCL(WeCromCLConfig.preset(p)).to(dev).train()
         opt = torch.optim.SGD(model.parameters(), lr=1e-4, momentum=0.9)
-        batches = [dl.create_batch(dl.draw(k)) for k in range(steps + 1)]
-        ts = []
-        for b in batches:
-            b = [x.to(dev) for x in b]
-            if dev.type == 'cuda': torch.cuda.synchronize()
+        dl = stage1_dls(source, None, cfg, device=dev, workers=0).train
+        ts = [_step(model, opt, loss_func, [x.to(dev) for x in dl.create_batch(dl.draw(k))], dev) for k in range(steps + 1)]
+        row = dict(preset=p, batch=cfg.bs, long_side=cfg.size, step_s=float(np.mean(ts[1:])), device=str(dev),
+                   threads=torch.get_num_threads(), workers=workers)
+        row['images_per_s'] = cfg.bs / row['step_s']
+        for key, w in (('pipeline_images_per_s_no_workers', 0), ('pipeline_images_per_s_workers', workers)):
+            batches = iter(stage1_dls(source, None, cfg, device=dev, workers=w).train)
+            next(batches)  # warm-up (and the workers' start)
             t0 = time.perf_counter()
-            loss = loss_func(model(*b[:3]), *b[3:]); loss.backward(); opt.step(); opt.zero_grad()
-            if dev.type == 'cuda': torch.cuda.synchronize()
-            ts.append(time.perf_counter() - t0)
-        t = float(np.mean(ts[1:]))
-        rows.append(dict(preset=p, batch=cfg.bs, long_side=cfg.size, step_s=t, images_per_s=cfg.bs / t, device=str(dev),
-                         threads=torch.get_num_threads()))
-    print(f"{'preset':<10}{'batch':>6}{'side':>6}{'s/step':>10}{'images/s':>10}  device")
-    for r in rows: print(f"{r['preset']:<10}{r['batch']:>6}{r['long_side']:>6}{r['step_s']:>10.2f}{r['images_per_s']:>10.2f}  {r['device']}")
+            for _ in range(steps): _step(model, opt, loss_func, next(batches), dev)
+            row[key] = cfg.bs * steps / (time.perf_counter() - t0)
+            del batches
+        rows.append(row)
+    print(f"{'preset':<10}{'batch':>6}{'side':>6}{'s/step':>8}{'model img/s':>13}{'pipeline, 0 workers':>21}"
+          f"{f'pipeline, {workers} workers':>21}{'ratio':>7}  device")
+    for r in rows:
+        ratio = r['pipeline_images_per_s_workers'] / r['pipeline_images_per_s_no_workers']
+        print(f"{r['preset']:<10}{r['batch']:>6}{r['long_side']:>6}{r['step_s']:>8.2f}{r['images_per_s']:>13.2f}"
+              f"{r['pipeline_images_per_s_no_workers']:>21.2f}{r['pipeline_images_per_s_workers']:>21.2f}{ratio:>7.2f}  {r['device']}")
     if json: print(f'wrote {save_json(rows, json, indent=1)}')
     return rows

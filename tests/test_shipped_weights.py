@@ -1,0 +1,14 @@
+"The shipped `tiny` weights (data/weights/tiny.pth) load and localize words of freshly generated images."
+from wecromcl.emergence import evaluate_model
+from wecromcl.learner import COLLAPSE_COS
+from wecromcl.locate import load_model
+from wecromcl.train import synth_eval_samples
+
+FRESH_SEED = 20_000  # neither the training stream (0) nor the held-out set of the metrics (10000)
+
+
+def test_shipped_weights_localize_fresh_images():
+    model = load_model()
+    m = evaluate_model(model, synth_eval_samples(40, FRESH_SEED, 'small'), max_side=160)
+    assert m['point_in_polygon'] > 2 * m['point_in_polygon_random'], m
+    assert m['text_cos'] < COLLAPSE_COS, m
