@@ -4,7 +4,7 @@
 
 # %% ../nbs/09a_locate.ipynb #16bba642
 from __future__ import annotations
-import math
+import math, pickle
 from pathlib import Path
 from typing import Sequence
 import numpy as np
@@ -22,7 +22,6 @@ KIT_FORMAT = 'wecromcl-stage1'  # the `format` entry of checkpoints written by t
 
 def read_checkpoint(path):
     "The kit's one checkpoint reader: tensors and plain containers only (`weights_only=True`), clear errors otherwise."
-    import pickle
     path = Path(path)
     if not path.is_file(): raise FileNotFoundError(f'checkpoint not found: {path}')
     try: return torch.load(path, map_location='cpu', weights_only=True)
