@@ -18,7 +18,7 @@ from .spotter import Spotter, load_spotter
 from .spotter_learner import pad_with_mask, resize_image, to_tensor
 
 # %% auto #0
-__all__ = ['grammar', 'greedy_decode', 'spot_images', 'spot_image']
+__all__ = ['grammar', 'greedy_decode', 'spot_images', 'spot_image', 'draw_spots', 'find_images', 'spot']
 
 # %% ../nbs/23_spot.ipynb #6d64d685
 def grammar(tok: Tokens) -> torch.Tensor:
@@ -67,3 +67,48 @@ def spot_images(model: Spotter, imgs: Sequence[np.ndarray], counts: Counter | No
 def spot_image(model: Spotter, img: np.ndarray) -> list[Spot]:
     "The words of one (H, W, 3) uint8 image with their points (original pixels) and scores."
     return spot_images(model, [img])[0]
+
+# %% ../nbs/23_spot.ipynb #166c9f69
+def draw_spots(img: np.ndarray, spots: Sequence[Spot]) -> np.ndarray:
+    "A copy of `img` with a marker and the text at each spot's point."
+    return draw_anchors(img, [s.text for s in spots], [s.point for s in spots])
+
+# %% ../nbs/23_spot.ipynb #1a5d2189
+def find_images(target) -> tuple[list[Path], Path]:
+    "The images named by `target` (one image, or a folder searched recursively) and the folder keys are relative to."
+    p = Path(target)
+    if p.is_file(): return [p], p.parent
+    if p.is_dir():
+        found = sorted(f for f in p.rglob('*') if f.suffix in IMAGE_EXTS and f.is_file())
+        if not found: raise FileNotFoundError(f'no images ({", ".join(IMAGE_EXTS)}) under {p}')
+        return found, p
+    raise FileNotFoundError(f'no image or folder at {p}')
+
+def spot(target: str,                 # an image, or a folder of images (searched recursively)
+         *,
+         ckpt: str,                   # spotter checkpoint: the kit's (`train-spotter`) or SPTS's
+         out: str | None = None,      # also write {image: {text, points, scores}} to this JSON file
+         vis: str | None = None,      # also draw the words on each image into this folder
+         root: str | None = None,     # folder the JSON keys are relative to (default: the folder, or the image's)
+         min_score: float = 0.0,      # leave out words scored below this
+         device: str | None = None,   # torch device (default: cuda when available, else cpu)
+         ) -> dict:
+    "Read the words of an image or a folder of images with a trained spotter: words, points and scores."
+    import cv2
+    files, base = find_images(target)
+    model = load_spotter(ckpt).to(device or ('cuda' if torch.cuda.is_available() else 'cpu'))
+    result, counts = {}, Counter()
+    for f in files:
+        img = read_image(f)
+        spots = [s for s in spot_images(model, [img], counts)[0] if s.score >= min_score]
+        key = sample_key(str(f), root or base)
+        result[key] = {'text': [s.text for s in spots], 'points': [[round(v, 1) for v in s.point] for s in spots],
+                       'scores': [round(s.score, 4) for s in spots]}
+        print(f'{key}: ' + ('  '.join(f'{s.text} ({s.point[0]:.0f}, {s.point[1]:.0f}) {s.score:.2f}' for s in spots) or '(no words)'))
+        if vis is not None:
+            dst = (Path(vis)/key).with_suffix('.jpg')
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            cv2.imwrite(str(dst), cv2.cvtColor(draw_spots(img, spots), cv2.COLOR_RGB2BGR))
+    if counts: print('decoding: ' + ', '.join(f'{v} {k}' for k, v in counts.items()))
+    if out is not None: print(f'wrote {save_json(result, out)}')
+    return result
