@@ -16,6 +16,7 @@ BENCHMARKS: dict[str, str] = {  # `wecromcl bench NAME`: each prints a table and
     'emergence': 'wecromcl.emergence:bench_emergence',
     'model': 'wecromcl.model:bench_model',
     'op': 'wecromcl.msda:bench_op',
+    'spotter': 'wecromcl.pipeline:bench_spotter',
     'synth': 'wecromcl.synth:bench_synth',
     'train': 'wecromcl.train:bench_train',
 }
@@ -29,6 +30,10 @@ COMMANDS: dict[str, str | dict] = {
     'locate': 'wecromcl.locate:locate',
     'eval-anchors': 'wecromcl.anchors:eval_anchors',
     'release': 'wecromcl.emergence:release_weights',
+    'pseudo-label': 'wecromcl.pipeline:pseudo_label',
+    'train-spotter': 'wecromcl.pipeline:train_spotter',
+    'spot': 'wecromcl.spot:spot',
+    'eval-e2e': 'wecromcl.e2e:eval_e2e',
     'bench': BENCHMARKS,
 }
 

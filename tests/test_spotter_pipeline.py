@@ -1,0 +1,39 @@
+"""Stage 2 through the installed commands: synth -> pseudo-label -> train-spotter -> spot -> eval-e2e."""
+import json
+
+
+def test_synth_pseudo_train_spot_eval(wecromcl, tmp_path):
+    syn = tmp_path / 'syn'
+    r = wecromcl('synth', '--out', syn, '--n', 3, '--seed', 7, '--preset', 'tiny')
+    assert r.returncode == 0, r.stderr
+    r = wecromcl('pseudo-label', '--ann', syn / 'labels.json', '--img-root', syn, '--out', tmp_path / 'pseudo.json')
+    assert r.returncode == 0, r.stderr
+    pseudo, ann = json.loads((tmp_path / 'pseudo.json').read_text()), json.loads((syn / 'labels.json').read_text())
+    assert set(pseudo) == set(ann) and all(sorted(pseudo[k]['text']) == sorted(ann[k]) for k in ann)
+    r = wecromcl('train-spotter', '--points', 'pseudo', '--labels', tmp_path / 'pseudo.json', '--img-root', syn,
+                 '--out', tmp_path / 'run', '--epochs', 1, '--epoch-len', 2)
+    assert r.returncode == 0, r.stderr
+    assert (tmp_path / 'run' / 'spotter.pth').is_file() and 'trained on pseudo points for 2 steps' in r.stdout
+    r = wecromcl('spot', syn / 'images', '--ckpt', tmp_path / 'run' / 'spotter.pth', '--root', syn,
+                 '--out', tmp_path / 'spots.json', '--vis', tmp_path / 'vis')
+    assert r.returncode == 0, r.stderr
+    spots = json.loads((tmp_path / 'spots.json').read_text())
+    assert set(spots) == set(ann) and len(list((tmp_path / 'vis').rglob('*.jpg'))) == 3
+    r = wecromcl('spot', syn / 'images' / '0000000.jpg', '--ckpt', tmp_path / 'run' / 'spotter.pth')  # one image works
+    assert r.returncode == 0 and r.stdout.startswith('0000000.jpg:'), r.stderr
+    r = wecromcl('eval-e2e', '--result', tmp_path / 'spots.json', '--gts', syn / 'gts.json', '--thresholds', 0,
+                 '--json', tmp_path / 'e2e.json')
+    assert r.returncode == 0, r.stderr
+    m = json.loads((tmp_path / 'e2e.json').read_text())
+    assert m['n_gt'] == sum(map(len, ann.values())) and 0 <= m['hmean'] <= 1 and m['threshold'] == 0
+
+
+def test_stage2_bad_input(wecromcl, tmp_path):
+    r = wecromcl('train-spotter', '--points', 'pseudo')
+    assert r.returncode == 2 and '--points pseudo needs --labels' in r.stderr and 'Traceback' not in r.stderr
+    (tmp_path / 'gts.json').write_text('{}'); (tmp_path / 'res.json').write_text('{}')
+    r = wecromcl('eval-e2e', '--result', tmp_path / 'res.json', '--gts', tmp_path / 'gts.json', '--lexicon', 'weak',
+                 '--lexicon-path', tmp_path / 'weak.txt')
+    assert r.returncode == 2 and 'lexicon file not found' in r.stderr and 'weak.txt' in r.stderr
+    r = wecromcl('spot', tmp_path / 'nothing.jpg', '--ckpt', tmp_path / 'none.pth')
+    assert r.returncode == 2 and 'no image or folder' in r.stderr
