@@ -2,7 +2,8 @@
 import json
 
 
-def test_synth_pseudo_train_spot_eval(wecromcl, tmp_path):
+def test_synth_pseudo_train_spot_eval(wecromcl, tmp_path, monkeypatch):
+    monkeypatch.setenv('OMP_NUM_THREADS', '1')  # the commands run as subprocesses; on a shared 2-core machine one thread is faster
     syn = tmp_path / 'syn'
     r = wecromcl('synth', '--out', syn, '--n', 3, '--seed', 7, '--preset', 'tiny')
     assert r.returncode == 0, r.stderr
