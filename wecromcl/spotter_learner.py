@@ -102,7 +102,7 @@ def resize_image(img: np.ndarray, side: int, max_side: int) -> np.ndarray:
 
 def to_tensor(img: np.ndarray) -> torch.Tensor:
     "(H, W, 3) uint8 -> (3, H, W) float in [0, 1] (SPTS does not normalize by mean and std)."
-    return torch.from_numpy(np.ascontiguousarray(img)).permute(2, 0, 1).float().div_(255)
+    return torch.from_numpy(np.require(img, requirements=['C', 'W'])).permute(2, 0, 1).float().div_(255)  # W: read-only images are copied
 
 def pad_with_mask(xs: Sequence[torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
     "Zero-pad (3, h, w) images to the batch max: (B, 3, H, W) and the mask (B, H, W), True on padding."
