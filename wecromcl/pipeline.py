@@ -4,7 +4,7 @@
 
 # %% ../nbs/25_pipeline.ipynb #f8b3ad8c
 from __future__ import annotations
-import json as _json, time
+import json as _json, random, time
 from pathlib import Path
 from typing import Literal
 import torch
@@ -13,7 +13,9 @@ from .cli import UsageError
 from .config import save_json
 from .datasets import load_eval_gts, load_results
 from .e2e import e2e_metric
-from .learner import TimeBudget
+from fastai.basics import Callback
+from .learner import TimeBudget, _numpy_rng_state, _plain, restore_checkpoint
+from .locate import read_checkpoint
 from .locate import locate
 from .spot import spot_images
 from .spotter import Spotter, SpotterConfig, load_spotter, save_spotter
@@ -22,7 +24,7 @@ from .synth import SynthConfig, SynthDataset, write_synth
 from .train import EpochTable
 
 # %% auto #0
-__all__ = ['pseudo_label', 'point_source', 'train_spotter', 'bench_spotter']
+__all__ = ['pseudo_label', 'point_source', 'SpotterCheckpoint', 'train_spotter', 'bench_spotter']
 
 # %% ../nbs/25_pipeline.ipynb #1d8b8a18
 def pseudo_label(*,
@@ -57,12 +59,21 @@ def point_source(points: str, labels: str | None, img_root: str | None, synth: s
     if not len(ds): raise ValueError(f'{labels}: no images')
     return ds
 
+class SpotterCheckpoint(Callback):
+    "After every epoch, write the whole training state (weights, optimizer, RNGs, epoch) for an exact `--resume`."
+    order = 70  # before TimeBudget (80): a run stopped by its budget has its last epoch saved
+    def __init__(self, path, **extra): self.path, self.extra = Path(path), extra
+    def after_epoch(self):
+        rng = dict(torch=torch.get_rng_state(), numpy=_numpy_rng_state(), python=random.getstate())
+        save_spotter(self.learn.model, self.path, optimizer=_plain(self.learn.opt.state_dict()), epoch=self.epoch + 1,
+                     n_epoch=self.n_epoch, rng=rng, train_config=self.learn.train_cfg.to_dict(), **self.extra)
+
 def train_spotter(*,
-                  points: Literal['gt', 'pseudo'],  # train on ground-truth points or on stage-1 pseudo points
+                  points: Literal['gt', 'pseudo'] | None = None,  # train on ground-truth points or on stage-1 pseudo points
                   labels: str | None = None,    # {image: {text, points}}: an eval GT (gt) or a stage-1 result (pseudo)
                   img_root: str | None = None,  # folder the --labels paths are relative to
                   synth: str | None = None,     # or (gt) the synthetic generator: PRESET or PRESET:N images
-                  out: str = 'outputs/spotter',  # run folder: spotter.pth, losses.json
+                  out: str = 'outputs/spotter',  # run folder: spotter.pth, checkpoint.pth, losses.json
                   preset: str = 'tiny',         # model and recipe preset (SpotterConfig / SpotterTrainConfig)
                   epochs: int = 10,             # epochs
                   epoch_len: int | None = None,  # batches per epoch (default: the preset's)
@@ -70,36 +81,48 @@ def train_spotter(*,
                   lr: float | None = None,      # learning rate (default: the preset's)
                   bs: int | None = None,        # images per batch (default: the preset's)
                   init: str | None = None,      # start from these weights (a kit spotter or an SPTS checkpoint)
+                  resume: bool = False,         # continue the run in --out from its checkpoint.pth, exactly
                   seed: int = 0,                # seed of the batches and the initial weights
                   device: str | None = None,    # torch device (default: cuda when available, else cpu)
                   workers: int = 0,             # processes drawing batches
                   ) -> Path:
     "Train the spotter (SPTS) on ground-truth or pseudo points; write spotter.pth."
+    out = Path(out)
+    ck = None
+    if resume:
+        if not (out/'checkpoint.pth').is_file(): raise FileNotFoundError(f'--resume: no checkpoint.pth in {out}')
+        ck = read_checkpoint(out/'checkpoint.pth')
+        r = ck['run']  # the run's own settings, its data included
+        points, labels, img_root, synth, seed = r['points'], r['labels'], r['img_root'], r['synth'], r['seed']
+    if points is None: raise UsageError('--points gt or --points pseudo is required')
     if epochs < 1: raise UsageError(f'--epochs must be at least 1, got {epochs}')
     ds = point_source(points, labels, img_root, synth, seed)
     try: mcfg, cfg = SpotterConfig.preset(preset), SpotterTrainConfig.preset(preset)
     except ValueError as e: raise UsageError(str(e)) from None
     cfg = cfg.replace(seed=seed, **{k: v for k, v in dict(epoch_len=epoch_len, lr=lr, bs=bs).items() if v is not None})
+    if ck is not None: cfg, mcfg = SpotterTrainConfig.from_dict(ck['train_config']), SpotterConfig.from_dict(ck['config'])
     if labels is not None:
         c = ds.label_counts(mcfg.tokens, mcfg.max_instances)
         print(f'{len(ds)} images from {labels}' + (': ' + ', '.join(f'{v} {k}' for k, v in c.items()) if c else ''))
     dev = torch.device(device or ('cuda' if torch.cuda.is_available() else 'cpu'))
     torch.manual_seed(seed)
-    model = load_spotter(init).train() if init else Spotter(mcfg)
+    model = load_spotter(init).train() if init and ck is None else Spotter(mcfg)
+    run = dict(points=points, labels=labels, img_root=img_root, synth=synth, seed=seed)
     learn = spotter_learner(spotter_dls(ds, cfg=cfg, model_cfg=model.cfg, device=dev, workers=workers), model.to(dev), cfg,
-                            path=out, cbs=[EpochTable()] + ([TimeBudget(minutes)] if minutes else []))
+                            path=out, cbs=[EpochTable(), SpotterCheckpoint(out/'checkpoint.pth', run=run)]
+                                      + ([TimeBudget(minutes)] if minutes else []))
+    start = restore_checkpoint(learn, ck) if ck is not None else 0
+    if start >= epochs: raise UsageError(f'the run in {out} has done {start} epochs already; ask for more with --epochs')
     t0 = time.time()
-    with learn.no_bar(): fit_spotter(learn, epochs)
+    with learn.no_bar(): fit_spotter(learn, epochs, start_epoch=start)
     dt = time.time() - t0
-    out = Path(out)
     losses = [float(v) for v in learn.recorder.losses]
     save_json({'losses': losses, 'seconds': dt}, out/'losses.json')
-    run = dict(points=points, labels=labels, synth=synth, epochs=epochs, seconds=round(dt, 1))
-    path = save_spotter(learn.model, out/'spotter.pth', train_config=cfg.to_dict(), run=run)
+    path = save_spotter(learn.model, out/'spotter.pth', train_config=cfg.to_dict(), run=dict(run, epochs=epochs))
     print(f'trained on {points} points for {len(losses)} steps in {dt:.1f} s; wrote {path}')
     return path
 
-# %% ../nbs/25_pipeline.ipynb #44dee05a
+# %% ../nbs/25_pipeline.ipynb #94da0d50
 def _e2e_on(model: Spotter, gts: dict, root: Path) -> dict:
     from wecromcl.datasets import read_image
     keys = list(gts)
