@@ -24,7 +24,7 @@ from .synth import SynthConfig, SynthDataset, write_synth
 from .train import EpochTable
 
 # %% auto #0
-__all__ = ['pseudo_label', 'point_source', 'SpotterCheckpoint', 'train_spotter', 'bench_spotter']
+__all__ = ['pseudo_label', 'point_source', 'SpotterCheckpoint', 'train_spotter', 'trivial_result', 'bench_spotter']
 
 # %% ../nbs/25_pipeline.ipynb #1d8b8a18
 def pseudo_label(*,
@@ -131,6 +131,17 @@ def _e2e_on(model: Spotter, gts: dict, root: Path) -> dict:
               for k, sp in zip(keys, spots)}
     return e2e_metric(result, gts, thresholds=(0.0,))
 
+def trivial_result(train_labels: dict, gts: dict, root: Path) -> dict:
+    "The trivial baseline: the training set's most frequent word at the centre of every image, score 1."
+    from collections import Counter
+    from wecromcl.datasets import check_image
+    word = Counter(t for v in train_labels.values() for t in v['text']).most_common(1)[0][0]
+    out = {}
+    for k in gts:
+        w, h = check_image(root/k)
+        out[k] = {'text': [word], 'points': [[w / 2, h / 2]], 'scores': [1.0]}
+    return out
+
 def bench_spotter(json: str | None = None,   # also write the result to this JSON file
                   out: str = 'outputs/bench_spotter',  # working folder (data, pseudo labels, runs)
                   n_train: int = 64,         # synthetic training images
@@ -156,6 +167,8 @@ def bench_spotter(json: str | None = None,   # also write the result to this JSO
                            epochs=epochs, epoch_len=epoch_len, seed=seed)
         m = _e2e_on(load_spotter(ck), test_gts, out/'test')
         rows[points] = {k: m[k] for k in ('precision', 'recall', 'hmean', 'tp', 'det', 'n_gt')}
+    base = e2e_metric(trivial_result(gts, test_gts, out/'test'), test_gts, thresholds=(0.0,))
+    rows['trivial'] = {k: base[k] for k in ('precision', 'recall', 'hmean', 'tp', 'det', 'n_gt')}
     res = dict(stage1=('shipped tiny weights' if ckpt is None else str(ckpt)), pseudo_anchor_hmean=quality['hmean'],
                steps=epochs * epoch_len, n_train=n_train, n_test=n_test, synth=synth, spotter=rows)
     print(f"\nstage-1 pseudo points ({res['stage1']}): anchor Hmean {quality['hmean']:.3f} against the GT points"

@@ -84,7 +84,8 @@ def encode_instances(texts: Sequence[str], points: Sequence, size: tuple[int, in
                      rng: np.random.Generator | None = None,  # shuffles (SPTS); None keeps the given order
                      max_instances: int = MAX_INSTANCES,
                      counts: Counter | None = None) -> list[int]:
-    "Instance tokens of words `texts` at `points` (pixels) in an image of `size` (w, h); no SOS/EOS."
+    "Instance tokens of `texts` at `points` (pixels) in an image of `size` (w, h), no SOS/EOS; over the cap a random subset."
+    # the kept subset is drawn with `rng`, or with a fixed generator without one; the dropped words are counted
     if len(texts) != len(points): raise ValueError(f'{len(texts)} texts but {len(points)} points')
     w, h = size
     order = list(range(len(texts)))
