@@ -12,8 +12,9 @@ from .config import save_json
 from .datasets import load_eval_gts, load_results
 
 # %% auto #0
-__all__ = ['LexiconKind', 'OFFICIAL_E2E_THRESHOLDS', 'DONT_CARE', 'MAX_LEXICON_DISTANCE', 'edit_distance', 'read_lexicon',
-           'correct', 'Lexicons', 'e2e_counts', 'e2e_scores', 'e2e_metric', 'eval_e2e']
+__all__ = ['LexiconKind', 'OFFICIAL_E2E_THRESHOLDS', 'DONT_CARE', 'MAX_LEXICON_DISTANCE', 'Rules', 'edit_distance',
+           'read_lexicon', 'correct', 'spotting_clean', 'spotting_cares', 'Lexicons', 'e2e_counts', 'e2e_scores',
+           'e2e_metric', 'eval_e2e']
 
 # %% ../nbs/24_e2e.ipynb #b392e1a0
 LexiconKind = Literal['none', 'strong', 'weak', 'generic']
@@ -30,15 +31,21 @@ def edit_distance(a: str, b: str) -> int:
         prev = cur
     return prev[-1]
 
-def read_lexicon(path) -> dict[str, str]:
-    "{upper-cased key: word} of a lexicon file (one word, or `KEY WORD`, a line); missing or empty is an error."
+def read_lexicon(path, pairs=None) -> dict[str, str]:
+    "{upper-cased word: output word} of a lexicon file (and its pair list `UPPER original`); missing or empty: an error."
     path = Path(path)
     if not path.is_file(): raise FileNotFoundError(f'lexicon file not found: {path}')
     lex = {}
     for line in path.read_text(encoding='utf-8-sig').splitlines():
-        f = line.split()
-        if f: lex.setdefault(f[0].upper(), f[-1])
+        key, _, word = line.strip().partition(' ')
+        if key: lex.setdefault(key.upper(), word or key)
     if not lex: raise ValueError(f'lexicon file is empty: {path}')
+    if pairs is not None:
+        pairs = Path(pairs)
+        if not pairs.is_file(): raise FileNotFoundError(f'lexicon pair list not found: {pairs}')
+        for line in pairs.read_text(encoding='utf-8-sig').splitlines():
+            key, _, word = line.strip().partition(' ')
+            if key.upper() in lex and word: lex[key.upper()] = word
     return lex
 
 def correct(pred: str, lexicon: dict[str, str], always: bool = False) -> str | None:
@@ -49,13 +56,30 @@ def correct(pred: str, lexicon: dict[str, str], always: bool = False) -> str | N
     return word if always or best < MAX_LEXICON_DISTANCE else None
 
 # %% ../nbs/24_e2e.ipynb #191416da
+_SPOTTING_SPACES = "'!?.:,*\"()·[]/"
+_SPOTTING_RANGES = [('a', 'z'), ('A', 'Z'), ('À', 'ƿ'), ('Ǆ', 'ɿ'), ('Ά', 'Ͽ'), ('-', '-')]
+
+def spotting_clean(text: str) -> str:
+    "A GT word as the word-spotting rules compare it."
+    if text[-2:] in ("'s", "'S"): text = text[:-2]
+    text = text.strip('-')
+    for c in _SPOTTING_SPACES: text = text.replace(c, ' ')
+    return text.strip()
+
+def spotting_cares(text: str) -> bool:
+    "Whether the word-spotting rules keep a GT word (False: don't-care)."
+    t = spotting_clean(text)
+    return (' ' not in t and len(t) >= 3 and
+            all(any(a <= c <= b for a, b in _SPOTTING_RANGES) and c not in '×÷·' for c in t))
+
+# %% ../nbs/24_e2e.ipynb #e311508b
 class Lexicons:
     "Where each image's lexicon comes from: none, one file for all images (weak, generic), or a folder (strong)."
-    def __init__(self, kind: LexiconKind = 'none', path=None):
+    def __init__(self, kind: LexiconKind = 'none', path=None, pairs=None):
         if kind not in LexiconKind.__args__: raise ValueError(f'lexicon must be one of {LexiconKind.__args__}, not {kind!r}')
         if kind != 'none' and path is None: raise ValueError(f'the {kind} lexicon needs a lexicon file or folder')
         self.kind, self.path, self._cache = kind, Path(path) if path is not None else None, {}
-        if kind in ('weak', 'generic'): self._cache[None] = read_lexicon(self.path)
+        if kind in ('weak', 'generic'): self._cache[None] = read_lexicon(self.path, pairs)
         if kind == 'strong' and not self.path.is_dir(): raise FileNotFoundError(f'strong lexicon folder not found: {self.path}')
 
     def file_for(self, image: str) -> Path:
@@ -68,18 +92,29 @@ class Lexicons:
         "The lexicon of `image` (None without one)."
         if self.kind == 'none': return None
         if self.kind != 'strong': return self._cache[None]
-        if image not in self._cache: self._cache[image] = read_lexicon(self.file_for(image))
+        if image not in self._cache:
+            pairs = self.path/f'pair_voc_{Path(image).stem}.txt'
+            self._cache[image] = read_lexicon(self.file_for(image), pairs if pairs.is_file() else None)
         return self._cache[image]
 
-def e2e_counts(result: dict, gts: dict, threshold: float = 0.0, lexicons: Lexicons | None = None) -> dict:
+Rules = Literal['default', 'totaltext']
+
+def _gt_texts(texts: list[str], rules: Rules) -> list[str]:
+    "GT words as compared: don't-care ones as `###`, the others cleaned under the Total-Text rules."
+    if rules == 'default': return list(texts)
+    return [spotting_clean(t) if t != DONT_CARE and spotting_cares(t) else DONT_CARE for t in texts]
+
+def e2e_counts(result: dict, gts: dict, threshold: float = 0.0, lexicons: Lexicons | None = None,
+               rules: Rules = 'default') -> dict:
     "True positives, detections and GT words under SPTS's point-based end-to-end rules."
     missing = [k for k in result if k not in gts]
     if missing: raise ValueError(f'{len(missing)} result images are not in the GT, e.g. {missing[0]!r}')
     lexicons = lexicons or Lexicons()
     tp = det = 0
-    n_gt = sum(t != DONT_CARE for g in gts.values() for t in g['text'])
+    texts = {k: _gt_texts(g['text'], rules) for k, g in gts.items()}
+    n_gt = sum(t != DONT_CARE for ts in texts.values() for t in ts)
     for key, r in result.items():
-        g_text, g_pts = gts[key]['text'], gts[key]['points']
+        g_text, g_pts = texts[key], gts[key]['points']
         matched = [False] * len(g_text)
         lex = lexicons(key)
         for s, text, (x, y) in sorted(zip(r['scores'], r['text'], r['points']), key=lambda t: -t[0]):
@@ -100,20 +135,23 @@ def e2e_scores(c: dict) -> dict:
     r = c['tp'] / c['n_gt'] if c['n_gt'] else 0.
     return {**c, 'precision': p, 'recall': r, 'hmean': 2 * p * r / (p + r) if p + r else 0.}
 
-def e2e_metric(result: dict, gts: dict, thresholds=OFFICIAL_E2E_THRESHOLDS, lexicons: Lexicons | None = None) -> dict:
+def e2e_metric(result: dict, gts: dict, thresholds=OFFICIAL_E2E_THRESHOLDS, lexicons: Lexicons | None = None,
+               rules: Rules = 'default') -> dict:
     "The best Hmean over the score `thresholds` (ties: the higher threshold), with its P, R, counts and threshold."
     best = None
     for t in sorted(thresholds):
-        s = {**e2e_scores(e2e_counts(result, gts, t, lexicons)), 'threshold': t}
+        s = {**e2e_scores(e2e_counts(result, gts, t, lexicons, rules)), 'threshold': t}
         if best is None or s['hmean'] >= best['hmean']: best = s
     return best
 
-# %% ../nbs/24_e2e.ipynb #137c0c01
+# %% ../nbs/24_e2e.ipynb #e6b467cd
 def eval_e2e(*,
              result: str,                       # spotter result {image: {text, points, scores}} (`spot --out`)
              gts: str,                          # evaluation GT {image: {text, points}}; `###` marks don't-care
              lexicon: LexiconKind = 'none',     # none, strong (a folder of per-image files), weak or generic (one file)
              lexicon_path: str | None = None,   # the lexicon file (weak, generic) or folder (strong)
+             pairs: str | None = None,          # the lexicon's pair list `UPPER original` (weak, generic)
+             rules: Rules = 'default',          # totaltext: the word-spotting don't-care and cleaning rules
              thresholds: list[float] | None = None,  # score thresholds to sweep (default: SPTS's 0.80 .. 0.94)
              json: str | None = None,           # also write the scores to this JSON file
              ) -> dict:
@@ -121,8 +159,8 @@ def eval_e2e(*,
     if lexicon != 'none' and lexicon_path is None: raise UsageError(f'--lexicon {lexicon} needs --lexicon-path')
     if lexicon == 'none' and lexicon_path is not None: raise UsageError('--lexicon-path given but --lexicon is none')
     m = e2e_metric(load_results(result), load_eval_gts(gts), tuple(thresholds or OFFICIAL_E2E_THRESHOLDS),
-                   Lexicons(lexicon, lexicon_path))
-    m['lexicon'] = lexicon
+                   Lexicons(lexicon, lexicon_path, pairs), rules)
+    m['lexicon'], m['rules'] = lexicon, rules
     print(f"end-to-end ({lexicon} lexicon): precision {m['precision']:.4f}  recall {m['recall']:.4f}  "
           f"hmean {m['hmean']:.4f}  (TP {m['tp']}, detections {m['det']}, GT words {m['n_gt']}; "
           f"best threshold {m['threshold']:.2f})")
