@@ -25,8 +25,8 @@ from .spotter import Spotter, SpotterConfig
 
 # %% auto #0
 __all__ = ['word_points', 'PointDataset', 'SpotterTrainConfig', 'official', 'tiny', 'resize_image', 'to_tensor', 'pad_with_mask',
-           'SpotterDL', 'spotter_dls', 'SpotterLoss', 'token_accuracy', 'spotter_splitter', 'spotter_learner',
-           'fit_spotter']
+           'rotate_with_points', 'SpotterDL', 'spotter_dls', 'SpotterLoss', 'token_accuracy', 'spotter_splitter',
+           'spotter_learner', 'fit_spotter']
 
 # %% ../nbs/22_spotter_learner.ipynb #b8e7a473
 def word_points(s: Sample) -> tuple[list[str], list[list[int]]]:
@@ -82,6 +82,8 @@ class SpotterTrainConfig(Config):
     sides: list[int] = field(default_factory=lambda: list(range(640, 897, 32)))  # training short sides
     max_side: int = 1600              # training long side at most
     p_jitter: float = 0.5             # chance of colour jitter
+    p_rotate: float = 0.3             # chance of a rotation ...
+    rotate: float = 30.0              # ... by up to this many degrees either way
     seed: int = 0
 
 @SpotterTrainConfig.register
@@ -90,7 +92,8 @@ def official(): return SpotterTrainConfig()
 @SpotterTrainConfig.register
 def tiny():
     "128-pixel images, 8 a batch, no augmentation, lr 3e-3: the CPU recipe and the overfit test."
-    return SpotterTrainConfig(bs=8, batch_aug=False, epoch_len=10, lr=3e-3, sides=[128], max_side=128, p_jitter=0.)
+    return SpotterTrainConfig(bs=8, batch_aug=False, epoch_len=10, lr=3e-3, sides=[128], max_side=128, p_jitter=0.,
+                              p_rotate=0.)
 
 # %% ../nbs/22_spotter_learner.ipynb #434af15f
 def resize_image(img: np.ndarray, side: int, max_side: int) -> np.ndarray:
@@ -111,6 +114,16 @@ def pad_with_mask(xs: Sequence[torch.Tensor]) -> tuple[torch.Tensor, torch.Tenso
     for i, x in enumerate(xs): out[i, :, :x.shape[1], :x.shape[2]] = x; mask[i, :x.shape[1], :x.shape[2]] = False
     return out, mask
 
+def rotate_with_points(img: np.ndarray, points, degrees: float) -> tuple[np.ndarray, list]:
+    "Rotate `img` about its centre by `degrees` (counter-clockwise), the canvas grown to hold it all; the points follow."
+    h, w = img.shape[:2]
+    M = cv2.getRotationMatrix2D((w / 2, h / 2), degrees, 1.0)
+    c, s = abs(M[0, 0]), abs(M[0, 1])
+    nw, nh = math.ceil(h * s + w * c - 1e-6), math.ceil(h * c + w * s - 1e-6)  # (round-off of cos 90° is not a pixel)
+    M[0, 2] += nw / 2 - w / 2; M[1, 2] += nh / 2 - h / 2
+    out = cv2.warpAffine(img, M, (nw, nh), flags=cv2.INTER_LINEAR, borderValue=(0, 0, 0))
+    return out, [[float(M[0, 0] * x + M[0, 1] * y + M[0, 2]), float(M[1, 0] * x + M[1, 1] * y + M[1, 2])] for x, y in points]
+
 # %% ../nbs/22_spotter_learner.ipynb #86468fc8
 def _rng(*keys) -> np.random.Generator: return np.random.default_rng(np.random.SeedSequence([int(k) for k in keys]))
 
@@ -130,22 +143,26 @@ class SpotterDL(DataLoader):
         rng = _rng(self.cfg.seed, 1, self.epoch, k)
         return rng.permutation(n).tolist() if n <= bs else rng.choice(n, bs, replace=False).tolist()
 
-    def augment(self, img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    def augment(self, img: np.ndarray, pts, rng: np.random.Generator) -> tuple[np.ndarray, list]:
+        "Rotation (points follow), resize, colour jitter in training; the test resize otherwise."
         c = self.cfg
+        if self.train and rng.random() < c.p_rotate: img, pts = rotate_with_points(img, pts, rng.uniform(-c.rotate, c.rotate))
+        h, w = img.shape[:2]
         img = resize_image(img, int(rng.choice(c.sides)) if self.train else max(c.sides), c.max_side)
+        pts = [[x * img.shape[1] / w, y * img.shape[0] / h] for x, y in pts]
         if self.train and rng.random() < c.p_jitter: img = color_jitter(img, rng)
-        return img
+        return img, pts
 
     def create_item(self, k: int):
         imgs, seqs = [], []
         copies = 2 if self.train and self.cfg.batch_aug else 1
         for j, i in enumerate(self.indices(k)):
             img, texts, pts = self.source[i]
-            h, w = img.shape[:2]
             for c in range(copies):
                 rng = _rng(self.cfg.seed, 2 if self.train else 3, self.epoch if self.train else 0, k, j, c)
-                imgs.append(to_tensor(self.augment(img, rng)))
-                seqs.append(encode_instances(texts, pts, (w, h), self.tok, rng, self.max_instances, self.counts))
+                im, p = self.augment(img, pts, rng)
+                imgs.append(to_tensor(im))
+                seqs.append(encode_instances(texts, p, (im.shape[1], im.shape[0]), self.tok, rng, self.max_instances, self.counts))
         return imgs, seqs
 
     def create_batch(self, item):
@@ -174,7 +191,7 @@ def spotter_dls(train: PointDataset, valid: PointDataset | None = None, cfg: Spo
     dls.n_inp = 3
     return dls
 
-# %% ../nbs/22_spotter_learner.ipynb #811d41f2
+# %% ../nbs/22_spotter_learner.ipynb #582406ed
 class SpotterLoss:
     "SPTS's loss: cross-entropy over the classes, EOS weighted `eos_weight`, padding ignored."
     def __init__(self, tok: Tokens = Tokens(), eos_weight: float = 0.01):
