@@ -105,6 +105,7 @@ def train_spotter(*,
         c = ds.label_counts(mcfg.tokens, mcfg.max_instances)
         print(f'{len(ds)} images from {labels}' + (': ' + ', '.join(f'{v} {k}' for k, v in c.items()) if c else ''))
     dev = torch.device(device or ('cuda' if torch.cuda.is_available() else 'cpu'))
+    out.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(seed)
     model = load_spotter(init).train() if init and ck is None else Spotter(mcfg)
     run = dict(points=points, labels=labels, img_root=img_root, synth=synth, seed=seed)
