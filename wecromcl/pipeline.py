@@ -85,6 +85,7 @@ def train_spotter(*,
                   seed: int = 0,                # seed of the batches and the initial weights
                   device: str | None = None,    # torch device (default: cuda when available, else cpu)
                   workers: int = 0,             # processes drawing batches
+                  precision: Literal['fp32', 'bf16', 'fp16'] = 'fp32',  # bf16: autocast on any device; fp16: CUDA only
                   ) -> Path:
     "Train the spotter (SPTS) on ground-truth or pseudo points; write spotter.pth."
     out = Path(out)
@@ -105,13 +106,14 @@ def train_spotter(*,
         c = ds.label_counts(mcfg.tokens, mcfg.max_instances)
         print(f'{len(ds)} images from {labels}' + (': ' + ', '.join(f'{v} {k}' for k, v in c.items()) if c else ''))
     dev = torch.device(device or ('cuda' if torch.cuda.is_available() else 'cpu'))
+    if precision == 'fp16' and dev.type != 'cuda': raise UsageError('--precision fp16 needs a CUDA device (use bf16)')
     out.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(seed)
     model = load_spotter(init).train() if init and ck is None else Spotter(mcfg)
     run = dict(points=points, labels=labels, img_root=img_root, synth=synth, seed=seed)
     learn = spotter_learner(spotter_dls(ds, cfg=cfg, model_cfg=model.cfg, device=dev, workers=workers), model.to(dev), cfg,
                             path=out, cbs=[EpochTable(), SpotterCheckpoint(out/'checkpoint.pth', run=run)]
-                                      + ([TimeBudget(minutes)] if minutes else []))
+                                      + ([TimeBudget(minutes)] if minutes else []), precision=precision)
     start = restore_checkpoint(learn, ck) if ck is not None else 0
     if start >= epochs: raise UsageError(f'the run in {out} has done {start} epochs already; ask for more with --epochs')
     t0 = time.time()

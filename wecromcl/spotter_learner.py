@@ -9,12 +9,12 @@ from collections import Counter
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import Sequence
+from typing import Literal, Sequence
 import cv2
 import numpy as np
 import torch
 import torch.nn.functional as F
-from fastai.basics import Adam, DataLoader, DataLoaders, Learner, params
+from fastai.basics import Adam, Callback, DataLoader, DataLoaders, Learner, params
 from fastai.callback.training import GradientClip
 from fastai.metrics import AvgMetric
 from .config import Config
@@ -24,9 +24,9 @@ from .sequence import MAX_INSTANCES, Tokens, encode_instances, pad_batch, sequen
 from .spotter import Spotter, SpotterConfig
 
 # %% auto #0
-__all__ = ['word_points', 'PointDataset', 'SpotterTrainConfig', 'official', 'tiny', 'resize_image', 'to_tensor', 'pad_with_mask',
-           'rotate_with_points', 'SpotterDL', 'spotter_dls', 'SpotterLoss', 'token_accuracy', 'spotter_splitter',
-           'spotter_learner', 'fit_spotter']
+__all__ = ['Precision', 'word_points', 'PointDataset', 'SpotterTrainConfig', 'official', 'tiny', 'resize_image', 'to_tensor',
+           'pad_with_mask', 'rotate_with_points', 'SpotterDL', 'spotter_dls', 'SpotterLoss', 'token_accuracy',
+           'spotter_splitter', 'Autocast', 'spotter_learner', 'fit_spotter']
 
 # %% ../nbs/22_spotter_learner.ipynb #b8e7a473
 def word_points(s: Sample) -> tuple[list[str], list[list[int]]]:
@@ -210,8 +210,21 @@ def spotter_splitter(model: Spotter) -> list:
     "Two parameter groups: the backbone, then the rest."
     return [params(model.backbone), params(model.input_proj) + params(model.transformer) + params(model.vocab_embed)]
 
+class Autocast(Callback):
+    "bf16 autocast of the forward pass and the loss on any device (fastai's MixedPrecision is CUDA-only)."
+    order = 10
+    def before_batch(self):
+        self.ctx = torch.autocast(self.dls.device.type if self.dls.device is not None else 'cpu', dtype=torch.bfloat16)
+        self.ctx.__enter__()
+    def after_loss(self): self.ctx.__exit__(None, None, None)
+    def after_cancel_batch(self): self.ctx.__exit__(None, None, None)
+
+Precision = Literal['fp32', 'bf16', 'fp16']
+
 def spotter_learner(dls: DataLoaders, model: Spotter | None = None, cfg: SpotterTrainConfig | None = None,
-                    path='.', cbs=None, **kwargs) -> Learner:
+                    path='.', cbs=None,
+                    precision: Precision = 'fp32',  # bf16: autocast on any device; fp16: fastai's (CUDA, loss scaling)
+                    **kwargs) -> Learner:
     "A Learner with SPTS's loss, AdamW, the backbone group and gradient clipping."
     cfg = cfg or dls.train.cfg
     if model is None:
@@ -223,6 +236,9 @@ def spotter_learner(dls: DataLoaders, model: Spotter | None = None, cfg: Spotter
                     splitter=spotter_splitter, wd=cfg.wd, metrics=[acc], path=path,
                     cbs=[GradientClip(cfg.clip), EpochSeed(), *(cbs or [])], **kwargs)
     learn.train_cfg = cfg
+    if precision == 'bf16': learn.add_cb(Autocast())
+    elif precision == 'fp16': learn.to_fp16()
+    elif precision != 'fp32': raise ValueError(f"precision must be one of {Precision.__args__}, not {precision!r}")
     return learn
 
 def fit_spotter(learn: Learner, n_epoch: int, lr: float | None = None, **kwargs):
