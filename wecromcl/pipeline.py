@@ -4,14 +4,14 @@
 
 # %% ../nbs/25_pipeline.ipynb #f8b3ad8c
 from __future__ import annotations
-import json as _json, random, time
+import random, time
 from pathlib import Path
 from typing import Literal
 import torch
 from .anchors import anchor_metric
 from .cli import UsageError
 from .config import save_json
-from .datasets import load_eval_gts, load_results
+from .datasets import load_eval_gts
 from .e2e import e2e_metric
 from fastai.basics import Callback
 from .learner import TimeBudget, _numpy_rng_state, _plain, restore_checkpoint

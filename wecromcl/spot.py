@@ -4,7 +4,6 @@
 
 # %% ../nbs/23_spot.ipynb #63de3607
 from __future__ import annotations
-import json as _json
 from collections import Counter
 from pathlib import Path
 from typing import Sequence
