@@ -186,7 +186,7 @@ class Spotter(nn.Module):
         self.input_proj = nn.Conv2d(self.backbone[0].channels, cfg.d_model, 1)
         self.transformer = Transformer(cfg)
         self.vocab_embed = MLP(cfg.d_model, cfg.d_model, cfg.tokens.num_classes)
-        for n, p in self.named_parameters():
+        for n, p in self.named_parameters():  # Xavier for every matrix outside the backbone: see the note below
             if p.dim() > 1 and not n.startswith('backbone'): nn.init.xavier_uniform_(p)
 
     def encode(self, images: torch.Tensor, mask: torch.Tensor | None = None):
