@@ -40,6 +40,7 @@ class SpotterConfig(Config):
     max_instances: int = 60             # words per image; sets the position table (max_instances·27 + 1)
     test_min_side: int = 1000           # test resize: short side ...
     test_max_side: int = 1824           # ... unless the long side would exceed this
+    fp16_encoder_pos: bool = True       # SPTS's quirk: the encoder's position code is rounded to fp16 (decoder: full)
 
     @property
     def tokens(self) -> Tokens: return Tokens(self.num_bins)
@@ -56,7 +57,7 @@ def tiny():
     "A few-layer spotter for 128-pixel synthetic images that trains on a 2-core CPU (64 bins: 2 pixels a bin)."
     return SpotterConfig(layers=[1, 1, 1, 1], width=16, norm='bn', freeze_stem=False, d_model=128, n_heads=4, d_ffn=256,
                          enc_layers=1, dec_layers=2, dropout=0.0, num_bins=64, max_instances=8,
-                         test_min_side=128, test_max_side=128)
+                         test_min_side=128, test_max_side=128, fp16_encoder_pos=False)
 
 # %% ../nbs/21_spotter.ipynb #118e365e
 def freeze_batchnorm(m: nn.Module) -> nn.Module:
@@ -196,7 +197,8 @@ class Spotter(nn.Module):
         m = F.interpolate(mask[:, None].float(), size=f.shape[-2:])[:, 0].bool()     # (B, h, w)
         pos = sine_embedding(m, self.cfg.d_model).to(f.dtype)
         x = f.flatten(2).transpose(1, 2)
-        return self.transformer.encode(x, pos, m.flatten(1)), pos, m.flatten(1)
+        enc_pos = pos.half().to(pos.dtype) if self.cfg.fp16_encoder_pos else pos
+        return self.transformer.encode(x, enc_pos, m.flatten(1)), pos, m.flatten(1)
 
     def decode(self, seq: torch.Tensor, memory, pos, mask) -> torch.Tensor:
         "(B, L, classes) next-token logits of `seq` (B, L) given the encoded images."
