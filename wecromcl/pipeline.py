@@ -5,13 +5,14 @@
 # %% ../nbs/25_pipeline.ipynb #f8b3ad8c
 from __future__ import annotations
 import random, time
+from collections import Counter
 from pathlib import Path
 from typing import Literal
 import torch
 from .anchors import anchor_metric
 from .cli import UsageError
 from .config import save_json
-from .datasets import load_eval_gts
+from .datasets import check_image, load_eval_gts, read_image
 from .e2e import e2e_metric
 from fastai.basics import Callback
 from .learner import TimeBudget, _numpy_rng_state, _plain, restore_checkpoint
@@ -127,7 +128,6 @@ def train_spotter(*,
 
 # %% ../nbs/25_pipeline.ipynb #94da0d50
 def _e2e_on(model: Spotter, gts: dict, root: Path) -> dict:
-    from wecromcl.datasets import read_image
     keys = list(gts)
     spots = [spot_images(model, [read_image(root/k)])[0] for k in keys]
     result = {k: {'text': [s.text for s in sp], 'points': [list(s.point) for s in sp], 'scores': [s.score for s in sp]}
@@ -136,8 +136,6 @@ def _e2e_on(model: Spotter, gts: dict, root: Path) -> dict:
 
 def trivial_result(train_labels: dict, gts: dict, root: Path) -> dict:
     "The trivial baseline: the training set's most frequent word at the centre of every image, score 1."
-    from collections import Counter
-    from wecromcl.datasets import check_image
     word = Counter(t for v in train_labels.values() for t in v['text']).most_common(1)[0][0]
     out = {}
     for k in gts:

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 from typing import Sequence
+import cv2
 import numpy as np
 import torch
 from .config import save_json
@@ -93,7 +94,6 @@ def spot(target: str,                 # an image, or a folder of images (searche
          device: str | None = None,   # torch device (default: cuda when available, else cpu)
          ) -> dict:
     "Read the words of an image or a folder of images with a trained spotter: words, points and scores."
-    import cv2
     files, base = find_images(target)
     model = load_spotter(ckpt).to(device or ('cuda' if torch.cuda.is_available() else 'cpu'))
     result, counts = {}, Counter()
