@@ -209,7 +209,7 @@ class AnchorExplorer:
                  preset: str | None = None,  # architecture of bare state dicts (see `load_checkpoint`)
                  k: int = 3,  # peaks shown per word
                  alpha: float = viz.ALPHA,  # heatmap opacity
-                 side: int = 256,  # small images are enlarged to this long side for display
+                 side: int = 256,  # long side of the images on display
                  ncols: int = 3,  # word panels per row
                  min_side: int = -1, max_side: int = -1,  # test resize (`anchors.test_size`)
                  n_synth: int = 8,  # synthetic images per seed
@@ -379,7 +379,7 @@ def png(self: AnchorExplorer, j: int = 0) -> bytes:
 def panels(self: AnchorExplorer, j: int = 0) -> tuple[list[np.ndarray], list[str]]:
     "Model `j`'s word panels (through `viz.word_panel`) and their titles."
     if self._img is None: return [], []
-    img, f = viz.resize_long_side(self._img, self.side)
+    img, f = viz.resize_long_side(self._img, self.side, shrink=True)
     panels, titles = [], []
     for w, r in self._results[j].items():
         panels.append(viz.word_panel(img, r.map, viz.scale_points(r.peaks, f), r.scores, w,

@@ -123,13 +123,15 @@ def word_panel(img, m,
     if len(peaks): out = draw_points(out, peaks, [label] + [None] * (len(peaks) - 1), scores)
     return out
 
-def resize_long_side(img, side: int | None) -> tuple[np.ndarray, float]:
-    "`img` enlarged so its long side is at least `side` (small images stay legible), and the factor; None: unchanged."
+def resize_long_side(img, side: int | None, shrink: bool = False) -> tuple[np.ndarray, float]:
+    "`img` enlarged so its long side is at least `side` (small images stay legible; with `shrink`, exactly `side`), and the factor."
     import cv2
     img = as_rgb(img)
-    f = 1.0 if not side else max(1.0, side / max(img.shape[:2]))
+    f = 1.0 if not side else side / max(img.shape[:2])
+    if not shrink: f = max(f, 1.0)
     if f == 1.0: return img, f
-    return cv2.resize(img, (round(img.shape[1] * f), round(img.shape[0] * f)), interpolation=cv2.INTER_CUBIC), f
+    return cv2.resize(img, (round(img.shape[1] * f), round(img.shape[0] * f)),
+                      interpolation=cv2.INTER_CUBIC if f > 1 else cv2.INTER_AREA), f
 
 def scale_points(points, f: float) -> list[list[float]]:
     "Points multiplied by `f` (to follow `resize_long_side`)."
