@@ -12,7 +12,7 @@ import cv2
 import numpy as np
 import torch
 import wecromcl
-from .core import EVAL_SEED, save_json
+from .core import EVAL_SEED, default_device, save_json
 from .install import extension_error, install_info
 from .msda import OP_DEVICES, OP_DTYPES, ms_deform_attn_reference, msda_inputs
 from .synth import SynthConfig, SynthDataset, synth_sample
@@ -231,7 +231,7 @@ def bench_train(json: str | None = None,  # also write the result to this JSON f
                 ):
     """Training throughput (images/s) of each preset on this machine: the model's steps alone (forward + backward + step
     on batches drawn beforehand), and the whole pipeline (batches drawn as it trains) without and with loader workers."""
-    dev = torch.device('cuda' if torch.cuda.is_available() else 'cpu')
+    dev = default_device()
     workers = max(1, default_workers(dev)) if workers is None else workers
     rows = []
     for p in presets or ['tiny', 'official']:

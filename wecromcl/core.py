@@ -11,8 +11,8 @@ from typing import Any, Callable, ClassVar
 
 # %% auto #0
 __all__ = ['EVAL_SEED', 'VAL_SEED_OFFSET', 'EASY_SEED_OFFSET', 'STREAM_TRAIN_BATCH', 'STREAM_VALID_BATCH', 'STREAM_AUGMENT',
-           'Config', 'assets_dir', 'asset', 'atomic_write', 'save_json', 'UsageError', 'default_device', 'model_device',
-           'unwrapped', 'eval_mode']
+           'Config', 'assets_dir', 'asset', 'atomic_write', 'remove_stale_temporaries', 'save_json', 'UsageError',
+           'default_device', 'model_device', 'unwrapped', 'eval_mode']
 
 # %% ../nbs/00_core.ipynb #b44eb6f9
 class Config:
@@ -98,6 +98,18 @@ def atomic_write(path, write: Callable[[Path], Any]) -> Path:
     finally:
         tmp.unlink(missing_ok=True)
     return path
+
+def _alive(pid: int) -> bool:
+    try: os.kill(pid, 0)
+    except ProcessLookupError: return False
+    except PermissionError: return True  # another user's process
+    return True
+
+def remove_stale_temporaries(folder) -> list[Path]:
+    "Delete the temporary files that `atomic_write`s of killed processes left in `folder`; returns them."
+    stale = [p for p in Path(folder).glob('.*.tmp*') if (pid := p.name.rpartition('.tmp')[2]).isdigit() and not _alive(int(pid))]
+    for p in stale: p.unlink(missing_ok=True)
+    return stale
 
 def save_json(obj, path, **kwargs) -> Path:
     "Write `obj` as UTF-8 JSON, atomically."

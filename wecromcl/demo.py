@@ -57,7 +57,8 @@ def demo(out: str = 'outputs/demo',  # folder for the report
     "The main job: train the tiny preset on synthetic data for a bounded time, locate held-out words, report."
     out = Path(out); run = out/'run'
     print(f'== training the tiny preset on synthetic data for about {minutes:g} min')
-    s = train(out=str(run), preset='tiny', data='synth', val=8, minutes=None if resume else minutes, resume=resume, seed=seed)
+    s = train(out=str(run), preset='tiny', data='synth', val=8, minutes=None if resume else minutes, resume=resume,
+              overwrite=not resume, seed=seed)  # the demo's own folder: a new demo replaces the last one
     model = load_model(run/'checkpoint.pth')
     side = s['train_config']['size']
     print(f'== locating the words of {n_eval} held-out synthetic images (seed {EVAL_SEED}, long side {side})')

@@ -335,10 +335,16 @@ def restore_checkpoint(learn: Learner, ck: dict, optimizer: bool = True) -> int:
     return int(ck['epoch'])
 
 class Checkpoint(Callback):
-    "Save `fname` in the learner's path after every epoch (and at the end, also when stopped early)."
+    "Save `fname` in the learner's path after every trained epoch; callable `extra` values are called at each save."
     order = 70
-    def __init__(self, fname: str = 'checkpoint.pth', **extra): self.fname, self.extra = fname, extra
-    def after_epoch(self): save_checkpoint(self.learn, self.learn.path/self.fname, self.epoch + 1, self.n_epoch, **self.extra)
+    def __init__(self, fname: str = 'checkpoint.pth', **extra): self.fname, self.extra, self.skipped = fname, extra, False
+    # fastai runs `after_epoch` also for the epochs that `fit(start_epoch=...)` skips: saving there would write the
+    # resumed weights as an earlier epoch, and a kill at that moment would roll the run back
+    def after_cancel_epoch(self): self.skipped = True
+    def after_epoch(self):
+        if self.skipped: self.skipped = False; return
+        extra = {k: v() if callable(v) else v for k, v in self.extra.items()}
+        save_checkpoint(self.learn, self.learn.path/self.fname, self.epoch + 1, self.n_epoch, **extra)
 
 class TimeBudget(Callback):
     "Stop training (cleanly, checkpoint written) once `minutes` have passed."

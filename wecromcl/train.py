@@ -4,7 +4,7 @@
 
 # %% ../nbs/10a_train.ipynb #66287e2b
 from __future__ import annotations
-import contextlib, copy, json, math, sys, time
+import contextlib, copy, json, math, os, sys, time
 from pathlib import Path
 from typing import Literal
 import numpy as np
@@ -13,7 +13,7 @@ from fastai.basics import Callback
 from fastai.callback.progress import CSVLogger
 from fastai.distributed import DistributedDL
 import torch.distributed as dist
-from .core import VAL_SEED_OFFSET, UsageError, default_device, save_json
+from .core import VAL_SEED_OFFSET, UsageError, atomic_write, default_device, remove_stale_temporaries, save_json
 from .formats import Sample, Word, load_annotations, load_eval_gts, samples_from_annotations
 from .synth import SynthConfig, SynthDataset, synth_eval_samples
 from .model import WeCromCL, WeCromCLConfig
@@ -23,19 +23,28 @@ from .metric import COLLAPSE_COS
 from .learner import TrainConfig, Checkpoint, TimeBudget, fit_stage1, restore_checkpoint, stage1_dls, stage1_learner
 
 # %% auto #0
-__all__ = ['Throughput', 'EpochTable', 'steps_for', 'train', 'stage1_distrib_ctx']
+__all__ = ['RUN_FILES', 'Throughput', 'EpochTable', 'steps_for', 'keep_epochs', 'RunLog', 'train', 'stage1_distrib_ctx']
 
 # %% ../nbs/10a_train.ipynb #0a26ae93
 class Throughput(Callback):
-    "Time spent in training batches (no validation) and the images they held."
+    "Training batches' time (no validation), images and losses; `history` adds those of a resumed run's earlier segments."
     order = 1
-    def before_fit(self): self.seconds, self.images, self.steps = 0., 0, 0
+    def __init__(self, before: dict | None = None): self.before = before or {}  # a resumed run's checkpoint history
+    def before_fit(self): self.seconds, self.images, self.steps, self.losses, self.t_fit = 0., 0, 0, [], time.perf_counter()
+    def history(self) -> dict:
+        "The run so far, over every segment: losses of every step, steps, images, training and wall seconds."
+        b = self.before
+        return dict(losses=list(b.get('losses', [])) + self.losses,
+                    steps=b.get('steps', 0) + self.steps, images=b.get('images', 0) + self.images,
+                    train_seconds=b.get('train_seconds', 0.) + self.seconds, segments=b.get('segments', 0) + 1,
+                    wall_seconds=b.get('wall_seconds', 0.) + time.perf_counter() - self.t_fit)
     def before_batch(self):
         if self.training: self.t0 = time.perf_counter()
     def after_batch(self):
         if self.training:
             self.seconds += time.perf_counter() - self.t0
             self.images += len(self.learn.yb[0]); self.steps += 1
+            self.losses.append(float(self.learn.loss))  # raw: the recorder's smoothed loss restarts with each segment
 
 class EpochTable(Callback):
     "fastai's epoch table without the per-batch bar, which repeats itself on every line of a log file or a CI job."
@@ -79,6 +88,29 @@ def steps_for(learn, minutes: float, n: int = 4) -> int:
     del batches
     return max(1, int(minutes * 60 * 0.85 / float(np.median(t[1:] or t))))  # the first step warms up (and starts workers)
 
+# %% ../nbs/10a_train.ipynb #e29e4322
+RUN_FILES = ('checkpoint.pth', 'log.csv', 'losses.json', 'summary.json')  # what a run folder holds
+
+def keep_epochs(log: Path, start: int):
+    "Drop `log.csv` rows of epochs >= `start`: a run killed after logging an epoch but before saving it redoes it."
+    if not log.exists(): return
+    head, *rows = log.read_text().splitlines(keepends=True)
+    kept = [r for r in rows if r.split(',', 1)[0].isdigit() and int(r.split(',', 1)[0]) < start]
+    atomic_write(log, lambda p: p.write_text(head + ''.join(kept)))
+
+class RunLog(CSVLogger):
+    "fastai's `CSVLogger` for a resumable run: no second header, no rows for the epochs a resume skips."
+    def before_fit(self):
+        f = self.path/self.fname
+        size = f.stat().st_size if self.append and f.exists() else 0
+        self.skipping = False
+        super().before_fit()
+        if size: self.file.flush(); os.truncate(f, size)  # append mode: later rows still go to the (new) end
+    def after_cancel_epoch(self): self.skipping = True  # fastai still logs a row for each epoch it skips
+    def _write_line(self, log):
+        if not self.skipping: super()._write_line(log)
+    def after_epoch(self): self.skipping = False
+
 # %% ../nbs/10a_train.ipynb #c7384077
 def train(*,
           out: str,                     # run folder (checkpoint.pth, log.csv, losses.json, summary.json)
@@ -92,6 +124,7 @@ def train(*,
           steps: int | None = None,     # or for this many optimizer steps
           init: str | None = None,      # start from these weights (kit checkpoint or official state dict)
           resume: bool = False,         # continue the run in --out from its checkpoint
+          overwrite: bool = False,      # start again in an --out that already holds a run (replaces its files)
           config: str | None = None,    # official YAML config (model shapes and trainer settings)
           bs: int | None = None,        # images per batch (default: the preset's)
           size: int | None = None,      # training long side (default: the preset's; 640 official)
@@ -104,6 +137,10 @@ def train(*,
           ) -> dict:
     "Train stage 1 (contrastive, transcriptions only); write the run folder."
     out = Path(out); ck_path = out/'checkpoint.pth'
+    if resume and overwrite: raise UsageError('--resume continues the run in --out, --overwrite replaces it: give one')
+    held = [f for f in RUN_FILES if (out/f).exists()]
+    if held and not (resume or overwrite):
+        raise UsageError(f"{out} already holds a run ({', '.join(held)}): --resume continues it, --overwrite starts it again")
     ck = load_checkpoint(ck_path) if resume else None
     if ck is not None:  # the run's own data arguments, unless given again
         r = ck.get('run') or {}
@@ -137,9 +174,11 @@ def train(*,
         model = load_model(init, preset).train(); mcfg = model.cfg
     else: model = WeCromCL(mcfg)
     out.mkdir(parents=True, exist_ok=True)
-    thr = Throughput()
+    remove_stale_temporaries(out)
+    if ck is not None: keep_epochs(out/'log.csv', int(ck['epoch']))
+    thr = Throughput(ck.get('history') if ck is not None else None)
     learn = stage1_learner(dls, model.to(dev), cfg, anchor_samples=vsamples, anchor_gts=gts, anchor_root=root, path=out,
-                           cbs=[Checkpoint(run=dict(data=data, ann=ann, img_root=img_root, val_gts=val_gts, val=val, preset=preset)), CSVLogger('log.csv', append=resume), thr])
+                           cbs=[Checkpoint(run=dict(data=data, ann=ann, img_root=img_root, val_gts=val_gts, val=val, preset=preset), history=thr.history), RunLog('log.csv', append=resume), thr])
     if (quiet or not sys.stdout.isatty()) and hasattr(learn, 'progress'):  # a bar only where a terminal redraws it
         learn.remove_cb(learn.progress); learn.add_cb(EpochTable())
     start = 0
@@ -155,23 +194,22 @@ def train(*,
     print(f'training {type(model).__name__} ({sum(p.numel() for p in model.parameters()) / 1e6:.2f} M parameters) '
           f'on {dev}: {n_epoch} epochs x {cfg.epoch_len} steps of {cfg.bs} images, {cfg.optimizer} + {cfg.schedule}, '
           f'lr {cfg.lr:g}, long side {cfg.size}' + (f'; resuming at epoch {start}' if ck is not None else ''))
-    t0 = time.perf_counter()
     fit_stage1(learn, n_epoch, start_epoch=start, cbs=cbs)
-    wall = time.perf_counter() - t0
-    losses = [float(l) for l in learn.recorder.losses]
-    save_json(dict(start_epoch=start, losses=losses), out/'losses.json')
+    hist = thr.history()
+    save_json(dict(losses=hist['losses'], segments=hist['segments']), out/'losses.json')
     rec = learn.recorder
     last = dict(zip(rec.metric_names[1:-1], [None if v is None else float(v) for v in rec.values[-1]])) if rec.values else {}
     summary = dict(out=str(out), preset=preset, train_config=cfg.to_dict(), epochs=n_epoch, start_epoch=start,
-                   steps=thr.steps, images=thr.images, train_seconds=thr.seconds, wall_seconds=wall,
-                   train_minutes=wall / 60, train_images_per_s=thr.images / thr.seconds if thr.seconds else None,
+                   steps=hist['steps'], images=hist['images'], train_seconds=hist['train_seconds'],
+                   wall_seconds=hist['wall_seconds'], train_minutes=hist['wall_seconds'] / 60, segments=hist['segments'],
+                   train_images_per_s=hist['images'] / hist['train_seconds'] if hist['train_seconds'] else None,
                    last_epoch=last, collapsed_epochs=learn.collapse_probe.collapsed_epochs, workers=dls.train.fake_l.num_workers,
                    checkpoint=str(ck_path), device=str(dev))
     save_json(summary, out/'summary.json', indent=1)
     if summary['collapsed_epochs']:
         print(f"warning: the text tower was collapsed after {summary['collapsed_epochs']} of the run's epochs "
               f"(text_cos >= {COLLAPSE_COS} in log.csv): its maps do not depend on the word")
-    print(f"trained {thr.steps} steps ({thr.images} images) in {wall / 60:.1f} min "
+    print(f"trained {hist['steps']} steps ({hist['images']} images) in {hist['wall_seconds'] / 60:.1f} min "
           f"({summary['train_images_per_s'] or 0:.2f} images/s in training steps); wrote {ck_path}, {out/'log.csv'}, {out/'summary.json'}")
     return summary
 
