@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse, importlib, inspect, os, sys, typing
 from fastcore.docments import docments
 from .core import UsageError, save_json  # UsageError re-exported: the error every command raises for bad input
+from .install import install_info, show_install
 
 # %% auto #0
 __all__ = ['BENCHMARKS', 'COMMANDS', 'command_parser', 'main', 'info']
@@ -62,7 +63,7 @@ def command_parser(fn, prog: str) -> argparse.ArgumentParser:
     return p
 
 def _resolve(target: str):
-    mod, fn = target.split(':')
+    mod, fn = target.split(':')  # imported here, on demand: the table names modules the command line does not import
     return getattr(importlib.import_module(mod), fn)
 
 # %% ../nbs/99_cli.ipynb #8080de89
@@ -98,7 +99,6 @@ def main(argv: list[str] | None = None) -> int:
 def info(json: str | None = None,  # also write the report to this JSON file
          ):
     "Print the environment report: Python, torch, CUDA, GPUs and the op backends in use."
-    from wecromcl.install import show_install, install_info  # here, not at the top: keeps `wecromcl --help` fast
     show_install()
     if json:
         print(f'wrote {save_json(install_info(), json, indent=1)}')

@@ -8,6 +8,7 @@ import contextlib, dataclasses, json, os, typing
 from dataclasses import dataclass, field, fields, is_dataclass
 from pathlib import Path
 from typing import Any, Callable, ClassVar
+import torch
 
 # %% auto #0
 __all__ = ['EVAL_SEED', 'VAL_SEED_OFFSET', 'EASY_SEED_OFFSET', 'STREAM_TRAIN_BATCH', 'STREAM_VALID_BATCH', 'STREAM_AUGMENT',
@@ -130,7 +131,6 @@ STREAM_AUGMENT = 3          # stream id of one image's augmentation in a trainin
 # %% ../nbs/00_core.ipynb #fa201a1c
 def default_device(device=None):
     "`torch.device(device)`, or CUDA when available, else the CPU."
-    import torch  # here, not at the top: `wecromcl --help` imports this module and must not wait for torch
     return torch.device(device or ('cuda' if torch.cuda.is_available() else 'cpu'))
 
 def model_device(model):
@@ -144,7 +144,6 @@ def unwrapped(model):
 @contextlib.contextmanager
 def eval_mode(model):
     "`unwrapped(model)` in eval mode and without gradients for the block; its training mode is restored afterwards."
-    import torch  # as in `default_device`
     m = unwrapped(model); was = m.training; m.eval()
     try:
         with torch.no_grad(): yield m

@@ -71,7 +71,7 @@ def demo(out: str = 'outputs/demo',  # folder for the report
                    map_uniform=_uniform_peak(model, samples[0].image, side))
     shipped = assets_dir().joinpath(*SHIPPED_WEIGHTS)
     if shipped.is_file():  # the kit's pretrained weights on the same images, for comparison
-        print(f'== the shipped weights ({shipped}) on the same images')
+        print(f"== the shipped weights ({'/'.join(SHIPPED_WEIGHTS)} of the kit's assets) on the same images")
         shipped_model = load_model(shipped)
         sm = evaluate_model(shipped_model, samples, side)
         metrics.update({f'shipped_{k}': sm[k] for k in ('anchor_hmean', 'anchor_hmean_fixed_threshold', 'point_in_polygon',

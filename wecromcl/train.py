@@ -44,7 +44,7 @@ class Throughput(Callback):
         if self.training:
             self.seconds += time.perf_counter() - self.t0
             self.images += len(self.learn.yb[0]); self.steps += 1
-            self.losses.append(float(self.learn.loss))  # raw: the recorder's smoothed loss restarts with each segment
+            self.losses.append(float(self.learn.loss.detach()))  # raw: the recorder's smoothed loss restarts with each segment
 
 class EpochTable(Callback):
     "fastai's epoch table without the per-batch bar, which repeats itself on every line of a log file or a CI job."
