@@ -263,7 +263,11 @@ def arc_warp(mask: np.ndarray, span: float, convex: bool, n: int = 8) -> tuple[n
     h, w = mask.shape
     R, s = max(w / span, h), 1.0 if convex else -1.0
     xs = np.linspace(1, w - 1, n)
-    top, bot = _arc_forward(xs, np.ones(n), h, w, R, s), _arc_forward(xs[::-1], np.full(n, h - 1.0), h, w, R, s)
+    # the outer edge's chords would cut into the ink: its vertices go out until each chord clears the arc
+    r_out = R + h / 2 - 1
+    push = r_out * (1 / np.cos((w - 2) / R / (n - 1) / 2) - 1)
+    y_top, y_bot = (1 - push, h - 1.0) if convex else (1.0, h - 1 + push)
+    top, bot = _arc_forward(xs, np.full(n, y_top), h, w, R, s), _arc_forward(xs[::-1], np.full(n, y_bot), h, w, R, s)
     edge = _arc_forward(np.linspace(0, w, 64), np.zeros(64), h, w, R, s), _arc_forward(np.linspace(0, w, 64), np.full(64, h), h, w, R, s)
     ex, ey = np.concatenate([edge[0][0], edge[1][0]]), np.concatenate([edge[0][1], edge[1][1]])
     x0, y0 = np.floor(ex.min()) - 1, np.floor(ey.min()) - 1
