@@ -15,7 +15,7 @@ export MAX_JOBS ?= 2
 REQS = $(shell $(PYTHON) -c "from configparser import ConfigParser as C; c=C(delimiters=['=']); c.read('settings.ini'); d=c['DEFAULT']; print(d['requirements'], d['dev_requirements'])")
 EXT_SRC := $(wildcard cuda_ops/*.cpp cuda_ops/*.h cuda_ops/*/*.cpp cuda_ops/*/*.h cuda_ops/*/*.cu cuda_ops/*/*.cuh)
 
-.PHONY: demo test export nbtest pytest bench lab clean
+.PHONY: demo test export nbtest pytest browser-deps bench lab clean
 
 $(DEPS): settings.ini
 	@test -x $(BIN)/python || { echo "creating $(VENV)/ (first run: a few minutes)"; $(PYTHON) -m venv $(VENV); }
@@ -46,7 +46,21 @@ export: $(BUILT)
 nbtest: $(BUILT)
 	$(BIN)/nbdev_test --n_workers 2 --timing
 
-pytest: $(BUILT)
+# The browser test (tests/test_explorer_browser.py) drives JupyterLab in Debian's Chromium: selenium comes with the
+# dev requirements, the browser and its driver from apt, which needs root; without them that one test skips
+browser-deps:
+	@if command -v chromium >/dev/null && command -v chromedriver >/dev/null; then :; \
+	elif ! command -v apt-get >/dev/null; then \
+		echo "browser test: no apt-get here; install Chromium and its chromedriver, or tests/test_explorer_browser.py skips"; \
+	elif [ "$$(id -u)" != 0 ]; then \
+		echo "browser test: installing chromium and chromium-driver needs root (sudo apt-get install chromium chromium-driver); until then tests/test_explorer_browser.py skips"; \
+	else \
+		echo "installing Debian's chromium and chromium-driver (apt-get, a few minutes) for the browser test tests/test_explorer_browser.py"; \
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver > /dev/null; } \
+			|| echo "apt-get failed: tests/test_explorer_browser.py will skip"; \
+	fi
+
+pytest: $(BUILT) browser-deps
 	$(BIN)/pytest tests
 
 test: export nbtest pytest

@@ -7,9 +7,9 @@ from __future__ import annotations
 import math
 from pathlib import Path
 from typing import Literal
-from .cli import UsageError
-from .config import save_json
-from .datasets import load_eval_gts, load_results
+from .core import UsageError
+from .core import save_json
+from .formats import load_eval_gts, load_results
 
 # %% auto #0
 __all__ = ['LexiconKind', 'OFFICIAL_E2E_THRESHOLDS', 'DONT_CARE', 'MAX_LEXICON_DISTANCE', 'Rules', 'edit_distance',

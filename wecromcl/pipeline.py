@@ -9,14 +9,15 @@ from collections import Counter
 from pathlib import Path
 from typing import Literal
 import torch
-from .anchors import anchor_metric
-from .cli import UsageError
-from .config import save_json
-from .datasets import check_image, load_eval_gts, read_image
+from .metric import anchor_metric
+from .core import UsageError
+from .core import save_json
+from .formats import load_eval_gts
+from .readers import check_image, read_image
 from .e2e import e2e_metric
 from fastai.basics import Callback
-from .learner import TimeBudget, _numpy_rng_state, _plain, restore_checkpoint
-from .locate import read_checkpoint
+from .learner import TimeBudget, numpy_rng_state, plain_state, restore_checkpoint
+from .checkpoint import read_checkpoint
 from .locate import locate
 from .spot import spot_images
 from .spotter import Spotter, SpotterConfig, load_spotter, save_spotter
@@ -65,8 +66,8 @@ class SpotterCheckpoint(Callback):
     order = 70  # before TimeBudget (80): a run stopped by its budget has its last epoch saved
     def __init__(self, path, **extra): self.path, self.extra = Path(path), extra
     def after_epoch(self):
-        rng = dict(torch=torch.get_rng_state(), numpy=_numpy_rng_state(), python=random.getstate())
-        save_spotter(self.learn.model, self.path, optimizer=_plain(self.learn.opt.state_dict()), epoch=self.epoch + 1,
+        rng = dict(torch=torch.get_rng_state(), numpy=numpy_rng_state(), python=random.getstate())
+        save_spotter(self.learn.model, self.path, optimizer=plain_state(self.learn.opt.state_dict()), epoch=self.epoch + 1,
                      n_epoch=self.n_epoch, rng=rng, train_config=self.learn.train_cfg.to_dict(), **self.extra)
 
 def train_spotter(*,

@@ -10,8 +10,9 @@ from typing import Sequence
 import cv2
 import numpy as np
 import torch
-from .config import save_json
-from .datasets import IMAGE_EXTS, read_image, sample_key
+from .core import save_json
+from .formats import sample_key
+from .readers import IMAGE_EXTS, read_image
 from .locate import draw_anchors
 from .sequence import INSTANCE_LEN, Spot, Tokens, decode_tokens
 from .spotter import Spotter, load_spotter

@@ -12,9 +12,9 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from torchvision.ops import FrozenBatchNorm2d
-from .config import Config, atomic_write
+from .core import Config, atomic_write
 from .image_encoder import ResNet, load_imagenet
-from .locate import read_checkpoint
+from .checkpoint import read_checkpoint
 from .sequence import INSTANCE_LEN, Tokens
 
 # %% auto #0

@@ -17,9 +17,11 @@ import torch.nn.functional as F
 from fastai.basics import Adam, Callback, DataLoader, DataLoaders, Learner, params
 from fastai.callback.training import GradientClip
 from fastai.metrics import AvgMetric
-from .config import Config
-from .datasets import Sample, Word, gt_point, load_eval_gts, read_image
-from .learner import EpochSeed, color_jitter
+from .core import Config
+from .formats import Sample, Word, gt_point, load_eval_gts
+from .readers import read_image
+from .learner import EpochSeed
+from .transforms import color_jitter
 from .sequence import MAX_INSTANCES, Tokens, encode_instances, pad_batch, sequence_pair
 from .spotter import Spotter, SpotterConfig
 
