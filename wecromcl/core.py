@@ -4,7 +4,7 @@
 
 # %% ../nbs/00_core.ipynb #6009f670
 from __future__ import annotations
-import contextlib, dataclasses, json, os, typing
+import contextlib, dataclasses, json, os, tempfile, typing
 from dataclasses import dataclass, field, fields, is_dataclass
 from pathlib import Path
 from typing import Any, Callable, ClassVar
@@ -13,7 +13,7 @@ import torch
 # %% auto #0
 __all__ = ['EVAL_SEED', 'VAL_SEED_OFFSET', 'EASY_SEED_OFFSET', 'STREAM_TRAIN_BATCH', 'STREAM_VALID_BATCH', 'STREAM_AUGMENT',
            'Config', 'assets_dir', 'asset', 'atomic_write', 'remove_stale_temporaries', 'save_json', 'UsageError',
-           'default_device', 'model_device', 'unwrapped', 'eval_mode']
+           'check_writable', 'default_device', 'model_device', 'unwrapped', 'eval_mode']
 
 # %% ../nbs/00_core.ipynb #b44eb6f9
 class Config:
@@ -119,6 +119,15 @@ def save_json(obj, path, **kwargs) -> Path:
 # %% ../nbs/00_core.ipynb #dd1427da
 class UsageError(Exception):
     "Bad input to a command: printed as one line, exit status 2."
+
+def check_writable(folder, arg: str) -> Path:
+    "Create `folder` and write a probe file in it before a long command starts; a `UsageError` names `arg` if it can't."
+    folder = Path(folder)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=folder): pass
+    except OSError as e: raise UsageError(f'{arg} {folder}: cannot write there ({e.strerror or e})') from None
+    return folder
 
 # %% ../nbs/00_core.ipynb #3e167368
 EVAL_SEED = 10_000          # seed of the held-out synthetic images of `make demo`, `release` and the ablation (training uses 0..)

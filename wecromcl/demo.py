@@ -6,20 +6,19 @@
 from __future__ import annotations
 import datetime, json, platform
 from pathlib import Path
-import cv2
 import torch
-from .core import EVAL_SEED, assets_dir, save_json
+from .core import EVAL_SEED, UsageError, assets_dir, save_json
 from .synth import synth_eval_samples
 from .transforms import prepare_image
-from .anchors import word_groups
-from .checkpoint import SHIPPED_WEIGHTS, load_checkpoint, load_model, save_model
+from .checkpoint import SHIPPED_WEIGHTS, load_checkpoint, load_model, read_checkpoint, save_model
 from .locate import locate_image
+from . import viz
 from .metric import COLLAPSE_COS, evaluate_model
 from .learner import TrainConfig
 from .train import train
 
 # %% auto #0
-__all__ = ['demo', 'release_weights']
+__all__ = ['RELEASE_TITLE', 'demo', 'written_by_release', 'release_weights']
 
 # %% ../nbs/10b_demo.ipynb #90ea8154
 def _loss_plot(losses, path):
@@ -29,19 +28,14 @@ def _loss_plot(losses, path):
     ax.plot(losses); ax.set_xlabel('step'); ax.set_ylabel('contrastive loss (smoothed)'); ax.grid(alpha=.3)
     fig.tight_layout(); fig.savefig(path); plt.close(fig)
 
-def _heatmaps(model, samples, max_side, path, n: int = 3):
-    import matplotlib.pyplot as plt
-    fig, axs = plt.subplots(n, 4, figsize=(12, 3 * n), dpi=60, squeeze=False)
-    for row, s in zip(axs, samples[:n]):
-        words = [w.text for w in s.words]
-        texts, pts, _, maps = locate_image(model, s.image, words, max_side=max_side, return_maps=True)
-        row[0].imshow(s.image); row[0].set_title('anchors', fontsize=9)
-        for t, (x, y) in zip(texts, pts): row[0].plot(x, y, 'r+', ms=12, mew=2); row[0].text(x, y, t, color='yellow', fontsize=7)
-        for ax, g, m in zip(row[1:], list(word_groups(words)), maps):
-            m = m.float().cpu().numpy(); ax.imshow(s.image)
-            ax.imshow(cv2.resize(m / max(m.max(), 1e-12), s.image.shape[1::-1]), cmap='jet', alpha=.5); ax.set_title(g, fontsize=9)
-        for ax in row: ax.axis('off')
-    fig.tight_layout(); fig.savefig(path); plt.close(fig)
+def _heatmaps(model, samples, max_side, path, n: int = 3, per_row: int = 4):
+    "The first `n` samples, a row each: their anchors and up to three words' maps, peaks and scores (PNG)."
+    cells, titles = [], []
+    for s in samples[:n]:
+        texts, pts, scores, maps = locate_image(model, s.image, [w.text for w in s.words], max_side=max_side, return_maps=True)
+        p, t = viz.anchor_panels(s.image, maps, texts, pts, scores, side=240)
+        cells += (p + [None] * per_row)[:per_row]; titles += (t + [''] * per_row)[:per_row]
+    viz.save_png(viz.tile(cells, titles, ncols=per_row), path)
 
 def _uniform_peak(model, img, side: int) -> float:
     "The peak of a uniform attention map of `model` on `img` at test long side `side`: 1 / (h·w)."
@@ -122,6 +116,16 @@ Files: `metrics.json`, `run/` (checkpoint.pth, log.csv, losses.json, summary.jso
     return metrics
 
 # %% ../nbs/10b_demo.ipynb #cb93f761
+RELEASE_TITLE = '# Shipped stage-1 weights'  # the first line of the README that `release` writes
+
+def written_by_release(p: Path) -> bool:
+    "Whether the existing file `p` is one that `release` wrote (weights with metrics, their JSON record, the README)."
+    try:
+        if p.name == 'README.md': return p.read_text(encoding='utf-8').startswith(RELEASE_TITLE)
+        if p.suffix == '.json': return {'metrics', 'eval'} <= set(json.loads(p.read_text(encoding='utf-8')))
+        return 'metrics' in read_checkpoint(p)
+    except (OSError, ValueError): return False
+
 def release_weights(ckpt: str,               # a kit training checkpoint (RUN/checkpoint.pth)
                     out: str | None = None,  # weights file (default: the kit's data/weights/tiny.pth)
                     n_eval: int = 200,       # held-out images of the run's generator preset (seed `EVAL_SEED`)
@@ -131,6 +135,8 @@ def release_weights(ckpt: str,               # a kit training checkpoint (RUN/ch
     ck = load_checkpoint(ckpt)
     tcfg = TrainConfig.from_dict(ck['train_config'])
     out = Path(out) if out else assets_dir().joinpath(*SHIPPED_WEIGHTS)
+    foreign = [str(p) for p in (out, out.with_suffix('.json'), out.parent/'README.md') if p.exists() and not written_by_release(p)]
+    if foreign: raise UsageError(f"release would replace {', '.join(foreign)}, not written by release: give another --out")
     model = load_model(ckpt)
     samples = synth_eval_samples(n_eval, EVAL_SEED, tcfg.synth)
     m = evaluate_model(model, samples, tcfg.size)
@@ -142,7 +148,7 @@ def release_weights(ckpt: str,               # a kit training checkpoint (RUN/ch
     save_model(model, out, half=True, metrics=m, command=command)
     save_json(info, out.with_suffix('.json'), indent=1)
     mb = out.stat().st_size / 2**20
-    (out.parent/'README.md').write_text(f"""# Shipped stage-1 weights
+    (out.parent/'README.md').write_text(f"""{RELEASE_TITLE}
 
 `{out.name}`: the `{tcfg.synth}`-data `tiny` stage-1 model of the kit ({mb:.1f} MB, fp16), trained by the kit itself
 ({ck.get('step')} steps) with

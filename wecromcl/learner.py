@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import Literal, Sequence
-import cv2
 import numpy as np
 import torch
 from fastai.basics import (DataLoader, DataLoaders, Learner, Callback, CancelFitException, Adam, SGD,
@@ -27,6 +26,7 @@ from .objective import (add_in_image_negatives, char_presence, negative_pool, sa
 from .transforms import normalize_image, pad_images, random_resize, train_augment
 from .checkpoint import write_checkpoint
 from .locate import locate_dataset
+from . import viz
 from .metric import COLLAPSE_COS, PROBE_WORDS, evaluate_anchors, map_spread, text_spread
 
 # %% auto #0
@@ -228,26 +228,18 @@ class CollapseProbe:
 class Stage1Learner(Learner):
     "A fastai `Learner` for stage 1; `show_results` draws each image's positive-word heatmap and its peak."
     def show_results(self, ds_idx: int = 1, k: int = 0, max_n: int = 4, ncols: int = 4, dpi: int = 70, **kwargs):
-        import matplotlib.pyplot as plt
-        dl = self.dls[ds_idx]
-        d = dl.draw(k)
-        n = min(max_n, len(d['images'])); rows = math.ceil(n / ncols)
-        fig, axs = plt.subplots(rows, ncols, figsize=(3.2 * ncols, 3.2 * rows), dpi=dpi, squeeze=False)
-        for ax in axs.flat: ax.axis('off')
+        d = self.dls[ds_idx].draw(k)
+        panels = []
         with eval_mode(self.model) as model:
-            dev = model_device(model)
-            for ax, im, p in zip(axs.flat, d['images'][:n], d['positives']):
-                x = normalize_image(im)[None].to(dev)
-                fi = model.encode_image(x)
+            dev, s = model_device(model), model.cfg.image.use_stride  # a map cell is s × s pixels
+            for im, p in zip(d['images'][:max_n], d['positives']):
+                fi = model.encode_image(normalize_image(im)[None].to(dev))
                 _, M = model.attention_maps(fi, model.encode_text([p]))
                 h, w = fi.shape[-2:]
-                hm = M[0, 0].reshape(h, w).float().cpu().numpy()
-                y, xx = divmod(int(hm.argmax()), w)
-                ax.imshow(im); ax.imshow(cv2.resize(hm / hm.max(), (im.shape[1], im.shape[0])), alpha=0.5, cmap='jet')
-                s = model.cfg.image.use_stride  # a map cell is s × s pixels
-                ax.plot([xx * s + s // 2], [y * s + s // 2], 'w+', ms=12, mew=2); ax.set_title(p, fontsize=8)
-        plt.tight_layout()
-        return fig
+                hm = M[0, 0].reshape(h, w).float().cpu()
+                y, x = divmod(int(hm.argmax()), w)
+                panels.append(viz.word_panel(im, hm, [[x * s + s // 2, y * s + s // 2]], [float(hm.max())]))
+        return viz.show_panels(panels, list(d['positives'][:len(panels)]), ncols=ncols, size=3.2, dpi=dpi)
 
 def stage1_learner(dls: DataLoaders, model=None, cfg: TrainConfig | None = None, model_cfg=None, anchor_samples=None,
                    anchor_gts: dict | None = None, anchor_root=None, path='.', cbs=None, **kwargs) -> Stage1Learner:

@@ -13,7 +13,7 @@ import torch
 from .core import save_json
 from .formats import sample_key
 from .readers import IMAGE_EXTS, read_image
-from .locate import draw_anchors
+from .viz import draw_points
 from .sequence import INSTANCE_LEN, Spot, Tokens, decode_tokens
 from .spotter import Spotter, load_spotter
 from .spotter_learner import pad_with_mask, resize_image, to_tensor
@@ -72,7 +72,7 @@ def spot_image(model: Spotter, img: np.ndarray) -> list[Spot]:
 # %% ../nbs/23_spot.ipynb #015f97c0
 def draw_spots(img: np.ndarray, spots: Sequence[Spot]) -> np.ndarray:
     "A copy of `img` with a marker and the text at each spot's point."
-    return draw_anchors(img, [s.text for s in spots], [s.point for s in spots])
+    return draw_points(img, [s.point for s in spots], [s.text for s in spots])
 
 # %% ../nbs/23_spot.ipynb #bc69c46d
 def find_images(target) -> tuple[list[Path], Path]:
