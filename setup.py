@@ -6,7 +6,7 @@ Environment switches: `WECROMCL_NO_CUDA=1` skips the CUDA part; `FORCE_CUDA=1` m
 Install with `pip install --no-build-isolation -e .` after torch (the Makefile does both).
 
 The kit's assets have one home, the repository's `data/` folder; a wheel (`pip install .`, `pip wheel .`) carries a
-copy of it as the package data `wecromcl/assets/`, which `wecromcl.config.assets_dir()` finds. An editable install
+copy of it as the package data `wecromcl/assets/`, which `wecromcl.core.assets_dir()` finds. An editable install
 reads `data/` in the checkout directly.
 """
 import glob, os, shlex, shutil, sys

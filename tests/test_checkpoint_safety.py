@@ -1,8 +1,7 @@
 "Loading a checkpoint never runs code: every reader uses `weights_only=True` and refuses pickled objects with a message."
 import pytest
 import torch
-from wecromcl.learner import load_checkpoint
-from wecromcl.locate import load_model
+from wecromcl.checkpoint import load_checkpoint, load_model
 
 
 class _Payload:

@@ -3,9 +3,9 @@ features apart; with neither, they collapse and the probe says so."""
 import contextlib, io
 import pytest
 import torch
-from wecromcl.learner import TrainConfig, stage1_dls, stage1_learner, fit_stage1, COLLAPSE_COS
-from wecromcl.synth import SynthDataset, SynthConfig
-from wecromcl.train import synth_eval_samples
+from wecromcl.learner import TrainConfig, stage1_dls, stage1_learner, fit_stage1
+from wecromcl.metric import COLLAPSE_COS
+from wecromcl.synth import SynthDataset, SynthConfig, synth_eval_samples
 
 STEPS = 32  # the uncured recipe collapses within 2-32 steps
 

@@ -1,7 +1,7 @@
 """`wecromcl convert` and `wecromcl synth` run as a user runs them (a subprocess), on data the tests make."""
 import json
 
-from wecromcl.datasets import write_fixture
+from wecromcl.readers import write_fixture
 
 
 def test_convert_icdar2015(wecromcl, tmp_path):

@@ -1,8 +1,7 @@
 "The shipped `tiny` weights (data/weights/tiny.pth) load and localize words of freshly generated images."
-from wecromcl.emergence import evaluate_model
-from wecromcl.learner import COLLAPSE_COS
-from wecromcl.locate import load_model
-from wecromcl.train import synth_eval_samples
+from wecromcl.metric import COLLAPSE_COS, evaluate_model
+from wecromcl.checkpoint import load_model
+from wecromcl.synth import synth_eval_samples
 
 FRESH_SEED = 20_000  # neither the training stream (0) nor the held-out set of the metrics (10000)
 

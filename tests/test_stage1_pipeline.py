@@ -1,7 +1,7 @@
 """The stage-1 pipeline through the installed commands: synthetic data -> locate -> eval-anchors."""
 import json
 import torch
-from wecromcl.locate import save_model
+from wecromcl.checkpoint import save_model
 from wecromcl.model import WeCromCL, WeCromCLConfig
 
 

@@ -33,7 +33,7 @@ def project_copy(dst: Path) -> Path:
     junk = shutil.ignore_patterns('_C*.so', '__pycache__', '.*', '*.egg-info')
     for name in PROJECT_DIRS: shutil.copytree(ROOT/name, dst/name, ignore=junk)
     if not (dst/'data'/'weights'/'tiny.pth').is_file():
-        from wecromcl.locate import save_model
+        from wecromcl.checkpoint import save_model
         from wecromcl.model import WeCromCL, WeCromCLConfig
         save_model(WeCromCL(WeCromCLConfig.preset('tiny')).eval(), dst/'data'/'weights'/'tiny.pth', half=True)
     return dst
@@ -82,9 +82,9 @@ def test_wheel_works_outside_the_checkout(tmp_path):
     code = f"""
 import wecromcl
 from pathlib import Path
-from wecromcl.config import assets_dir, asset
+from wecromcl.core import assets_dir, asset
 from wecromcl.synth import synth_sample, load_vocabulary
-from wecromcl.locate import load_model
+from wecromcl.checkpoint import load_model
 from wecromcl.image_encoder import official_shapes
 pkg = Path(wecromcl.__file__).resolve().parent
 assert not pkg.is_relative_to({str(ROOT)!r}) and not pkg.is_relative_to({str(proj)!r}), pkg

@@ -8,5 +8,7 @@ __all__ = []
 
 # %% ../nbs/index.ipynb #59fb12fc
 from .install import show_install
-from .model import WeCromCL, WeCromCLConfig, load_official
-from .locate import load_model, locate_image
+from .model import WeCromCL, WeCromCLConfig
+from .official import load_official
+from .checkpoint import load_model
+from .locate import locate_image

@@ -13,11 +13,15 @@ from typing import Sequence
 import numpy as np
 import torch
 from . import viz
-from .anchors import locate_words, prepare_image, word_groups
+from .anchors import locate_words, word_groups
+from .transforms import prepare_image
 from .charset import MAX_LEN, filter_text
-from .datasets import IMAGE_EXTS, gt_point, load_annotations, load_eval_gts, read_image
-from .locate import KIT_FORMAT, load_model, read_checkpoint
-from .model import WeCromCL, WeCromCLConfig, state_dict_mismatch, strip_prefix
+from .core import EVAL_SEED
+from .readers import IMAGE_EXTS, read_image
+from .formats import gt_point, load_annotations, load_eval_gts
+from .checkpoint import KIT_FORMAT, load_model, read_checkpoint
+from .model import WeCromCL, WeCromCLConfig
+from .official import state_dict_mismatch, strip_prefix
 from .synth import SynthConfig, synth_sample
 from fastcore.basics import patch
 
@@ -27,7 +31,7 @@ __all__ = ['HELD_OUT_SEED', 'Item', 'synth_items', 'folder_items', 'annotation_i
            'AnchorExplorer']
 
 # %% ../nbs/15_explorer.ipynb #92993593
-HELD_OUT_SEED = 10_000  # the synthetic images the demo evaluates on (training uses seed 0)
+HELD_OUT_SEED = EVAL_SEED  # the synthetic images the demo evaluates on (`core.EVAL_SEED`; training uses seed 0)
 
 @dataclass
 class Item:

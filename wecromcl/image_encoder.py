@@ -11,7 +11,7 @@ from pathlib import Path
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from .config import Config
+from .core import Config, asset
 from .msda import MSDeformAttn
 
 # %% auto #0
@@ -300,7 +300,6 @@ class ImageEncoder(nn.Module):
 # %% ../nbs/05_image_encoder.ipynb #9b6e05e5
 def official_shapes(path=None) -> dict[str, tuple]:
     "Key -> shape of the authors' stage-1 checkpoint (without `module.`), from `data/official_state_dict.txt`."
-    from wecromcl.config import asset
     path = Path(path) if path else asset('official_state_dict.txt')
     out = {}
     for line in path.read_text().splitlines():

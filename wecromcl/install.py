@@ -43,7 +43,7 @@ def _nvcc_version() -> str | None:
 
 def install_info() -> dict:
     "The facts `show_install` prints, as a dict."
-    import wecromcl
+    import wecromcl  # for its version and folder (at the top, this import would be circular)
     ext = load_extension()
     info = ext.build_info() if ext is not None else {}
     gpus = [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())] if torch.cuda.is_available() else []

@@ -4,18 +4,15 @@
 
 # %% ../nbs/04_msda.ipynb #ba2c0361
 from __future__ import annotations
-import json, math, os, platform, statistics, subprocess, sys, time
-from pathlib import Path
-from typing import Literal
+import math
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from .install import extension_error, load_extension, op_backends
+from .install import load_extension, op_backends
 
 # %% auto #0
-__all__ = ['OP_DEVICES', 'OP_DTYPES', 'BENCH_SHAPES', 'ms_deform_attn_reference', 'check_shapes', 'check_inputs',
-           'uses_compiled_op', 'ms_deform_attn', 'msda_inputs', 'compare_with_reference', 'MSDeformAttn', 'bench_case',
-           'format_bench', 'bench_op']
+__all__ = ['OP_DEVICES', 'OP_DTYPES', 'ms_deform_attn_reference', 'check_shapes', 'check_inputs', 'uses_compiled_op',
+           'ms_deform_attn', 'msda_inputs', 'compare_with_reference', 'MSDeformAttn']
 
 # %% ../nbs/04_msda.ipynb #0f39e019
 def ms_deform_attn_reference(value, spatial_shapes, level_start_index, sampling_locations, attention_weights):
@@ -225,136 +222,3 @@ class MSDeformAttn(nn.Module):
         dtype = torch.promote_types(torch.promote_types(value.dtype, locations.dtype), weights.dtype)
         out = ms_deform_attn(value.to(dtype), spatial_shapes, level_start_index, locations.to(dtype), weights.to(dtype))
         return self.output_proj(out)                                                           # (N, Lq, C)
-
-# %% ../nbs/04_msda.ipynb #92bb864a
-BENCH_SHAPES = {
-    'tiny':        dict(N=2, shapes=((32, 32), (16, 16)), d=64, heads=4, points=4),
-    'official-N1': dict(N=1, shapes=((160, 160), (80, 80)), d=192, heads=8, points=4),
-    'official-N2': dict(N=2, shapes=((160, 160), (80, 80)), d=192, heads=8, points=4),
-}
-_DTYPES = {'fp32': torch.float32, 'fp64': torch.float64, 'fp16': torch.float16, 'bf16': torch.bfloat16}
-
-def _bench_args(shape: str, dtype: str, device: str, kind: str = 'encoder'):
-    c = BENCH_SHAPES[shape]
-    S = sum(h * w for h, w in c['shapes'])
-    return msda_inputs(N=c['N'], Lq=S, M=c['heads'], D=c['d'] // c['heads'], shapes=c['shapes'], P=c['points'],
-                       dtype=_DTYPES[dtype], device=device, kind=kind)
-
-def _proc_status_kb(key: str) -> float | None:
-    try: return next(float(l.split()[1]) for l in open('/proc/self/status') if l.startswith(key + ':'))
-    except (OSError, StopIteration): return None
-
-def _timed_ms(fn, repeats: int, device: str) -> float:
-    times = []
-    for _ in range(repeats):
-        if device == 'cuda':
-            start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-            start.record(); fn(); end.record(); torch.cuda.synchronize(); times.append(start.elapsed_time(end))
-        else:
-            t = time.perf_counter(); fn(); times.append((time.perf_counter() - t) * 1e3)
-    return statistics.median(times)
-
-def bench_case(shape: str, impl: str, dtype: str = 'fp32', device: str = 'cpu', repeats: int = 3,
-               threads: int | None = None) -> dict:
-    "One benchmark row: `impl` ('ours' or 'reference') at `shape` (a key of `BENCH_SHAPES`), timed and checked."
-    if threads: torch.set_num_threads(threads)
-    fn = torch.ops.wecromcl.ms_deform_attn if impl == 'ours' else ms_deform_attn_reference
-    args = _bench_args(shape, dtype, device)
-    value, shapes, starts, loc, attn = args
-    grad = torch.randn(value.shape[0], loc.shape[1], value.shape[2] * value.shape[3], device=device).to(value.dtype)
-    sync = torch.cuda.synchronize if device == 'cuda' else (lambda: None)
-    def fwd():
-        with torch.no_grad(): return fn(*args)
-    def fwdbwd():
-        v, l, a = (t.detach().requires_grad_() for t in (value, loc, attn))
-        fn(v, shapes, starts, l, a).backward(grad)
-    peak = None
-    if device == 'cuda':
-        sync(); before = torch.cuda.memory_allocated(); torch.cuda.reset_peak_memory_stats()
-        fwdbwd(); sync(); peak = (torch.cuda.max_memory_allocated() - before) / 2**20
-    else:
-        rss = _proc_status_kb('VmRSS')
-        try:
-            with open('/proc/self/clear_refs', 'w') as f: f.write('5')  # reset the high-water mark VmHWM
-        except OSError: rss = None
-        fwdbwd()
-        if rss is not None: peak = (_proc_status_kb('VmHWM') - rss) / 1024
-    fwd(); sync()  # warm-up
-    fwd_ms, fwdbwd_ms = _timed_ms(fwd, repeats, device), _timed_ms(fwdbwd, repeats, device)
-    out = fwd().double()
-    ref = ms_deform_attn_reference(*[a.double() if a.is_floating_point() else a for a in args])
-    row = dict(shape=shape, device=device, dtype=dtype, impl=impl, fwd_ms=round(fwd_ms, 3), fwdbwd_ms=round(fwdbwd_ms, 3),
-               peak_mb=None if peak is None else round(peak, 1), max_abs_err=float((out - ref).abs().max()))
-    if device == 'cuda':
-        N, S, M, D = value.shape
-        floor_bytes = (value.numel() + loc.numel() + attn.numel() + N * loc.shape[1] * M * D) * value.element_size()
-        row['fwd_dram_pct'] = round(100 * floor_bytes / 3.0e12 / (fwd_ms / 1e3), 1)
-    return row
-
-def _bench_case_subprocess(**kw) -> dict:
-    "`bench_case` in a fresh Python process, so that its CPU peak memory is its own."
-    import wecromcl
-    pkg_parent = str(Path(wecromcl.__file__).resolve().parent.parent)
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([pkg_parent, os.environ.get('PYTHONPATH', '')]))
-    code = ('import json, sys; from wecromcl.msda import bench_case; '
-            'print("BENCH " + json.dumps(bench_case(**json.loads(sys.argv[1]))))')
-    r = subprocess.run([sys.executable, '-c', code, json.dumps(kw)], capture_output=True, text=True, env=env)
-    line = next((l for l in r.stdout.splitlines() if l.startswith('BENCH ')), None)
-    if r.returncode or line is None: raise RuntimeError(f'benchmark case {kw} failed:\n{r.stderr[-2000:]}')
-    return json.loads(line[6:])
-
-def _machine(device: str) -> dict:
-    cpu = next((l.split(':', 1)[1].strip() for l in open('/proc/cpuinfo') if l.startswith('model name')), platform.processor()) \
-        if os.path.exists('/proc/cpuinfo') else platform.processor()
-    return dict(platform=platform.platform(), cpu=cpu, cpu_count=os.cpu_count(), torch_threads=torch.get_num_threads(),
-                torch=torch.__version__, python=platform.python_version(),
-                gpu=torch.cuda.get_device_name() if device == 'cuda' else None,
-                loadavg=list(os.getloadavg()) if hasattr(os, 'getloadavg') else None)
-
-def format_bench(rows: list[dict]) -> str:
-    "The benchmark rows as a table, with the reference/ours ratios on our rows."
-    ref = {(r['shape'], r['device'], r['dtype']): r for r in rows if r['impl'] == 'reference'}
-    lines = [f"{'shape':<12}{'device':<7}{'dtype':<6}{'impl':<10}{'fwd ms':>10}{'fwd+bwd ms':>12}{'peak MB':>9}"
-             f"{'max err':>9}   speed-up fwd / fwd+bwd, memory"]
-    for r in rows:
-        b = ref.get((r['shape'], r['device'], r['dtype']))
-        extra = ''
-        if r['impl'] == 'ours' and b:
-            mem = f"{r['peak_mb'] / b['peak_mb']:.2f}x" if r['peak_mb'] and b['peak_mb'] else 'n/a'
-            extra = f"   {b['fwd_ms'] / r['fwd_ms']:.1f}x / {b['fwdbwd_ms'] / r['fwdbwd_ms']:.1f}x, {mem}"
-        if 'fwd_dram_pct' in r: extra += f"   fwd {r['fwd_dram_pct']}% of DRAM floor"
-        peak = 'n/a' if r['peak_mb'] is None else f"{r['peak_mb']:.0f}"
-        lines.append(f"{r['shape']:<12}{r['device']:<7}{r['dtype']:<6}{r['impl']:<10}{r['fwd_ms']:>10.1f}"
-                     f"{r['fwdbwd_ms']:>12.1f}{peak:>9}{r['max_abs_err']:>9.0e}{extra}")
-    return '\n'.join(lines)
-
-def bench_op(device: Literal['cpu', 'cuda'] = 'cpu',  # where to run
-             json: str | None = None,  # also write the rows and the machine to this JSON file
-             shapes: Literal['all', 'tiny', 'official'] = 'all',  # which shapes: tiny, official (N=1 and N=2), or all
-             repeats: int = 5,  # timed repetitions per case (the median is reported)
-             dtypes: list[str] | None = None,  # dtypes to run (fp32 fp64 fp16 bf16); default fp32 on cpu, fp32 and bf16 on cuda
-             ) -> dict:
-    "Benchmark the compiled multi-scale deformable attention against the reference: time, peak memory, error."
-    if device == 'cuda' and not torch.cuda.is_available(): raise ValueError('--device cuda: no CUDA device is visible')
-    if device not in OP_DEVICES:
-        raise ValueError(f'the compiled op has no {device} kernel here (it has: {sorted(OP_DEVICES) or "none"}; '
-                         f'extension: {extension_error() or "built"}); build wecromcl._C first (pip install -e .)')
-    dtypes = dtypes or (['fp32'] if device == 'cpu' else ['fp32', 'bf16'])
-    for d in dtypes:
-        if d not in _DTYPES: raise ValueError(f'unknown dtype {d!r}: choose from {list(_DTYPES)}')
-        if _DTYPES[d] not in OP_DTYPES[device]: raise ValueError(f'no {device} kernel for {d}: {device} supports {OP_DTYPES[device]}')
-    names = [s for s in BENCH_SHAPES if shapes == 'all' or s.startswith(shapes)]
-    machine, rows = _machine(device), []
-    for shape in names:
-        for dtype in dtypes:
-            for impl in ('ours', 'reference'):
-                kw = dict(shape=shape, impl=impl, dtype=dtype, device=device, repeats=repeats,
-                          threads=torch.get_num_threads())
-                rows.append(bench_case(**kw) if device == 'cuda' else _bench_case_subprocess(**kw))
-    machine['loadavg_after'] = list(os.getloadavg()) if hasattr(os, 'getloadavg') else None
-    print(format_bench(rows))
-    result = dict(benchmark='op', machine=machine, rows=rows)
-    if json:
-        from wecromcl.config import save_json
-        print(f'wrote {save_json(result, json, indent=1)}')
-    return result

@@ -4,21 +4,22 @@
 
 # %% ../nbs/03_synth.ipynb #066c3873
 from __future__ import annotations
-import math, os, re, time
+import re, time
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 import numpy as np
 import cv2
-from .config import Config, asset, save_json
+from .core import EVAL_SEED, Config, UsageError, asset, save_json
 from .charset import filter_text
-from .datasets import Sample, Word, gt_point
+from .formats import Sample, Word, gt_point
+from .readers import read_image
 
 # %% auto #0
 __all__ = ['BACKGROUNDS', 'vocabulary_path', 'load_vocabulary', 'vocabulary_zipf', 'SynthConfig', 'sample_text', 'find_fonts',
            'bg_flat', 'bg_gradient', 'bg_noise', 'bg_stripes', 'bg_poster', 'find_photos', 'bg_photo', 'background',
            'render_mask', 'rect_polygon', 'arc_warp', 'word_homography', 'apply_h', 'contrasting_colour', 'place_word',
-           'sample_rng', 'synth_sample', 'SynthDataset', 'write_synth', 'synth', 'bench_synth']
+           'sample_rng', 'synth_sample', 'SynthDataset', 'synth_eval_samples', 'write_synth', 'synth']
 
 # %% ../nbs/03_synth.ipynb #4c96757c
 @lru_cache(maxsize=4)
@@ -219,7 +220,6 @@ def find_photos(folder: str) -> tuple[str, ...]:
 
 @lru_cache(maxsize=32)
 def _photo(path: str) -> np.ndarray:
-    from wecromcl.datasets import read_image
     return read_image(path)
 
 def bg_photo(rng, h, w, photos) -> np.ndarray:
@@ -263,7 +263,11 @@ def arc_warp(mask: np.ndarray, span: float, convex: bool, n: int = 8) -> tuple[n
     h, w = mask.shape
     R, s = max(w / span, h), 1.0 if convex else -1.0
     xs = np.linspace(1, w - 1, n)
-    top, bot = _arc_forward(xs, np.ones(n), h, w, R, s), _arc_forward(xs[::-1], np.full(n, h - 1.0), h, w, R, s)
+    # the outer edge's chords would cut into the ink: its vertices go out until each chord clears the arc
+    r_out = R + h / 2 - 1
+    push = r_out * (1 / np.cos((w - 2) / R / (n - 1) / 2) - 1)
+    y_top, y_bot = (1 - push, h - 1.0) if convex else (1.0, h - 1 + push)
+    top, bot = _arc_forward(xs, np.full(n, y_top), h, w, R, s), _arc_forward(xs[::-1], np.full(n, y_bot), h, w, R, s)
     edge = _arc_forward(np.linspace(0, w, 64), np.zeros(64), h, w, R, s), _arc_forward(np.linspace(0, w, 64), np.full(64, h), h, w, R, s)
     ex, ey = np.concatenate([edge[0][0], edge[1][0]]), np.concatenate([edge[0][1], edge[1][1]])
     x0, y0 = np.floor(ex.min()) - 1, np.floor(ey.min()) - 1
@@ -386,6 +390,12 @@ class SynthDataset:
         if not -self.n <= i < self.n: raise IndexError(f'index {i} out of range for {self.n} samples')
         return synth_sample(self.cfg, self.seed, i % self.n)
 
+# %% ../nbs/03_synth.ipynb #4e946be6
+def synth_eval_samples(n: int, seed: int = EVAL_SEED, preset: str = 'official') -> list[Sample]:
+    "`n` held-out synthetic samples of generator `preset`, drawn with `seed` (by default not a training seed)."
+    ds = SynthDataset(SynthConfig.preset(preset), seed=seed, n=n)
+    return [ds[i] for i in range(n)]
+
 # %% ../nbs/03_synth.ipynb #2224d022
 def write_synth(out, n: int, seed: int = 0, cfg: SynthConfig | None = None, quality: int = 95, verbose: bool = True) -> dict:
     "Draw `n` samples and write images/, labels.json, gts.json, polygons.json and config.json under `out`."
@@ -418,7 +428,6 @@ def synth(out: str = 'outputs/synth',  # output folder
           no_system_fonts: bool = False,  # use only matplotlib's fonts (and --fonts): the same pixels on any machine
           ):
     "Write a synthetic scene-text data set: images/, labels.json, gts.json, polygons.json."
-    from wecromcl.cli import UsageError
     if n < 1: raise UsageError(f'--n must be at least 1, got {n}')
     try: cfg = SynthConfig.preset(preset)
     except ValueError as e: raise UsageError(str(e)) from None
@@ -435,25 +444,3 @@ def synth(out: str = 'outputs/synth',  # output folder
     dt = time.time() - t0
     print(f'wrote {n} images with {meta["words"]} words to {out}/ (labels.json, gts.json, polygons.json, config.json) '
           f'in {dt:.1f} s ({n / dt:.1f} images/s)')
-
-# %% ../nbs/03_synth.ipynb #cc9304e7
-def bench_synth(json: str | None = None,  # also write the result to this JSON file
-                n: int = 100,             # images to draw
-                size: int = 512,          # image side
-                max_words: int = 10,      # words asked for per image (every image asks for this many)
-                seed: int = 0,            # data set seed
-                ):
-    "Images per second of the synthetic generator on one core."
-    cv2.setNumThreads(1)
-    cfg = SynthConfig(height=(size, size), width=(size, size), words=(max_words, max_words))
-    synth_sample(cfg, seed + 1, 0)  # warm the font and vocabulary caches
-    t0, cpu0, words = time.perf_counter(), time.process_time(), 0
-    for i in range(n): words += len(synth_sample(cfg, seed, i).words)
-    dt, cpu = time.perf_counter() - t0, time.process_time() - cpu0
-    res = {'images_per_s': round(n / dt, 2), 'images_per_cpu_s': round(n / cpu, 2), 'size': size, 'max_words': max_words,
-           'mean_words': round(words / n, 2), 'workers': 1, 'n': n, 'seconds': round(dt, 3),
-           'loadavg_1min': round(os.getloadavg()[0], 2), 'cpu_count': os.cpu_count()}
-    print(f'synth: {res["images_per_s"]} images/s wall ({res["images_per_cpu_s"]} per CPU-second), {size}x{size}, '
-          f'{max_words} words asked, {res["mean_words"]} placed on average, 1 worker, load {res["loadavg_1min"]}')
-    if json: print(f'wrote {save_json(res, json, indent=1)}')
-    return res

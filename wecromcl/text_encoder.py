@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Literal, Sequence
 import torch
 import torch.nn as nn
-from .config import Config
+from .core import Config
 from .charset import encode, MAX_LEN, PAD, VOCAB_SIZE
 
 # %% auto #0

@@ -8,6 +8,7 @@ import math
 from pathlib import Path
 from typing import Literal, Sequence
 import numpy as np
+from .core import atomic_write
 
 # %% auto #0
 __all__ = ['COLORMAP', 'ALPHA', 'PRED_COLOR', 'GT_COLOR', 'Marker', 'as_rgb', 'as_map', 'scale_map', 'colorize', 'overlay',
@@ -195,7 +196,6 @@ def png_bytes(img) -> bytes:
 
 def save_png(img, path) -> Path:
     "Write an RGB image as a PNG, atomically."
-    from wecromcl.config import atomic_write
     data = png_bytes(img)
     return atomic_write(path, lambda p: p.write_bytes(data))
 
