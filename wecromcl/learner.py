@@ -30,8 +30,9 @@ from . import viz
 from .metric import COLLAPSE_COS, PROBE_WORDS, evaluate_anchors, map_spread, text_spread
 
 # %% auto #0
-__all__ = ['TrainConfig', 'official', 'tiny', 'Stage1DL', 'default_workers', 'stage1_dls', 'AnchorHmean', 'CollapseProbe',
-           'Stage1Learner', 'stage1_learner', 'TextFreeze', 'EpochSeed', 'fit_stage1', 'numpy_rng_state', 'plain_state',
+__all__ = ['TrainConfig', 'official', 'tiny', 'valid_plan', 'Stage1DL', 'default_workers', 'stage1_dls', 'Stage1DataLoaders',
+           'AnchorHmean', 'CollapseProbe', 'Stage1Learner', 'stage1_learner', 'TextFreeze', 'EpochSeed', 'fit_stage1',
+           'float_output', 'Stage1MixedPrecision', 'Stage1Preds', 'Stage1Prediction', 'numpy_rng_state', 'plain_state',
            'set_numpy_rng_state', 'save_checkpoint', 'restore_checkpoint', 'Checkpoint', 'TimeBudget']
 
 # %% ../nbs/10_learner.ipynb #bcbd9659
@@ -75,6 +76,11 @@ def tiny():
 def _seed_rng(*keys) -> np.random.Generator:
     return np.random.default_rng(np.random.SeedSequence([int(k) for k in keys]))
 
+def valid_plan(cfg: TrainConfig, n_samples: int, n_batches: int | None = None) -> tuple[TrainConfig, int]:
+    "Config and number of fixed batches for validating on `n_samples` images: B at most half of them, each drawn about twice."
+    if n_samples < cfg.bs + 2: cfg = cfg.replace(bs=max(2, n_samples // 2))
+    return cfg, n_batches or max(1, n_samples // (cfg.bs * 2))
+
 class Stage1DL(DataLoader):
     "Stage-1 batches (images, pos ids, neg ids, target) drawn by `sample_batch`; item k = batch k of the epoch."
     def __init__(self, source, cfg: TrainConfig, vocab=None, n_batches: int | None = None, train: bool = True,
@@ -88,12 +94,20 @@ class Stage1DL(DataLoader):
         for a in ('bs', 'shuffle', 'n', 'indexed', 'dataset'): kwargs.pop(a, None)
         super().__init__(dataset=None, bs=None, shuffle=False, indexed=True, n=n_batches or cfg.epoch_len, **kwargs)
 
-    def new(self, **kwargs):
-        "A copy (fastai calls `new` for `show_results`, `lr_find`...); the batches stay a function of (seed, epoch, k)."
-        res = copy.copy(self)
-        res.fake_l = copy.copy(self.fake_l); res.fake_l.d = res   # the copy iterates itself, in its own workers
+    n_inp = 3  # images, positive ids, negative ids go to the model; targets and char presence to the loss
+
+    def new(self, dataset=None, **kwargs):
+        "A copy (fastai's `lr_find`, `get_preds`...); with `dataset` (`test_dl`, `export`), fixed batches drawn from those samples."
+        if dataset is None:
+            res = copy.copy(self)   # the batches stay a function of (seed, epoch, k)
+            res.fake_l = copy.copy(self.fake_l)   # the copy iterates itself (torch iterates `fake_l.dataset`), in its own workers
+            res.fake_l.d = res.fake_l.default = res; res.fake_l.dataset = res.fake_l
+        else:
+            cfg, n = valid_plan(self.cfg, len(dataset))
+            res = Stage1DL(dataset, cfg, self.pool, n, train=False, seed=self.base_seed, device=self.device)
         for k, v in kwargs.items():
-            if hasattr(res, k) and k not in ('bs', 'shuffle', 'dataset'): setattr(res, k, v)
+            if k == 'num_workers': res.fake_l.num_workers = v   # `DataLoader.num_workers` is a worker's stride, not this
+            elif hasattr(res, k) and k not in ('bs', 'shuffle', 'dataset'): setattr(res, k, v)
         return res
 
     def draw(self, k: int) -> dict:
@@ -167,13 +181,14 @@ def stage1_dls(train_source, valid_source=None, cfg: TrainConfig | None = None, 
     workers = default_workers(device) if workers is None else workers
     if workers < 0: raise ValueError(f'workers must be >= 0, not {workers}')
     train = Stage1DL(train_source, cfg, pool, train=True, device=device, num_workers=workers)
-    if valid_source is None or len(valid_source) == 0: valid_source, nv = train_source, 1
-    else: nv = n_valid or max(1, len(valid_source) // (cfg.bs * 2))
-    vcfg = cfg if len(valid_source) >= cfg.bs + 2 else cfg.replace(bs=max(2, len(valid_source) // 2))
+    if valid_source is None or len(valid_source) == 0: valid_source, n_valid = train_source, 1
+    vcfg, nv = valid_plan(cfg, len(valid_source), n_valid)
     valid = Stage1DL(valid_source, vcfg, pool, n_batches=nv, train=False, device=device)
-    dls = DataLoaders(train, valid, device=device)
-    dls.n_inp = 3
-    return dls
+    return Stage1DataLoaders(train, valid, device=device)
+
+class Stage1DataLoaders(DataLoaders):
+    "The train and validation `Stage1DL`s; `new_empty` (what `Learner.export` keeps) empties them of their samples."
+    def new_empty(self): return type(self)(*[dl.new([]) for dl in self.loaders], path=self.path, device=self.device)
 
 # %% ../nbs/10_learner.ipynb #1e2c2d35
 class AnchorHmean(Metric):
@@ -290,6 +305,77 @@ def fit_stage1(learn: Learner, n_epoch: int, lr: float | None = None, start_epoc
     if cfg.schedule != 'poly': raise ValueError(f"schedule must be 'one_cycle' or 'poly', not {cfg.schedule!r}")
     sched = ParamScheduler({'lr': SchedPoly(lr, 0., 0.9)})
     return learn.fit(n_epoch, lr, wd=cfg.wd, start_epoch=start_epoch, cbs=[sched] + list(cbs or []))
+
+# %% ../nbs/10_learner.ipynb #f55bd68b
+import fastai.callback.hook  # adds `Learner.summary`
+from fastai.basics import patch, to_float
+from fastai.callback.fp16 import AMPMode, MixedPrecision
+from torch.amp import GradScaler
+from typing import NamedTuple
+from .model import Stage1Output
+from .locate import locate_image
+from .objective import stage1_logits
+from .readers import read_image
+
+def float_output(pred):
+    "fastai's `to_float` that keeps a `Stage1Output` (fastai rebuilds a tuple from a list, which a NamedTuple refuses)."
+    if isinstance(pred, Stage1Output): return pred._make(None if t is None else to_float(t) for t in pred)
+    return to_float(pred)
+
+class Stage1MixedPrecision(MixedPrecision):
+    "fastai's `MixedPrecision` on the model's device (CPU or CUDA), for the model's `Stage1Output`."
+    @property
+    def name(self): return 'mixed_precision'  # the name `to_fp32` and `load_learner` look for
+    def before_fit(self):
+        dev = next(self.model.parameters()).device.type
+        dtype = torch.bfloat16 if self.amp_mode == AMPMode.BF16 else torch.float16
+        if dev == 'cuda' and dtype == torch.bfloat16 and not torch.cuda.is_bf16_supported():
+            raise ValueError('this GPU has no bfloat16: use to_fp16()')
+        self.kwargs['enabled'] = dtype == torch.float16   # bf16 has fp32's range: no loss scaling
+        self.autocast, self.learn.scaler, self.scales = torch.autocast(dev, dtype), GradScaler(dev, **self.kwargs), L()
+    def after_pred(self): self.learn.pred = float_output(self.pred)
+
+@patch
+def to_fp16(self: Stage1Learner, **kwargs):
+    "fp16 mixed precision (autocast + loss scaling) on the model's device."
+    return self.add_cb(Stage1MixedPrecision(**kwargs))
+
+@patch
+def to_bf16(self: Stage1Learner):
+    "bf16 mixed precision (autocast) on the model's device."
+    return self.add_cb(Stage1MixedPrecision(amp_mode=AMPMode.BF16))
+
+# %% ../nbs/10_learner.ipynb #97315047
+class Stage1Preds(Callback):
+    "For `get_preds`: after the loss, `pred` becomes the (B, B+K) logits and `yb` the positives' columns (B,)."
+    def after_loss(self): self.learn.pred, self.learn.yb = stage1_logits(self.pred), self.yb[:1]
+
+@patch
+def get_preds(self: Stage1Learner, ds_idx=1, dl=None, with_input=False, with_decoded=False, with_loss=False, act=None,
+              inner=False, reorder=False, cbs=None, **kwargs):
+    "(logits (N, B+K), targets (N,)) over the batches of `dl` (default: `dls[ds_idx]`), N = batches × B images."
+    if with_loss: raise ValueError('get_preds(with_loss=True): the contrastive loss belongs to a batch, not to an image')
+    # no reorder: the batches come in order, and fastai's reorder would index the N images by batch number
+    return Learner.get_preds(self, ds_idx, dl, with_input, with_decoded, False, act, inner, False,
+                             L(cbs) + [Stage1Preds()], **kwargs)
+
+class Stage1Prediction(NamedTuple):
+    "Each word of one image: its anchor point in the image's pixels, the peak there, and its group's map."
+    texts: list[str]
+    points: list[list[float]]  # [x, y] per word
+    scores: list[float]
+    maps: torch.Tensor         # (U, h, w): one map per distinct lower-cased word, in first-seen order
+
+@patch
+def predict(self: Stage1Learner, item) -> Stage1Prediction:
+    "Where each word of `item` (a `Sample`, or `(image or path, words)`) is, at the learner's validation size."
+    img, words = (sample_image(item), [w.text for w in item.words]) if isinstance(item, Sample) else item
+    if not isinstance(img, np.ndarray): img = read_image(img)
+    cfg = self.train_cfg
+    model = getattr(self.model, 'module', self.model); was = model.training; model.eval()
+    try: return Stage1Prediction(*locate_image(model, img, list(words), max_side=cfg.val_max_side if cfg.val_max_side > 0
+                                                else cfg.size, return_maps=True))
+    finally: model.train(was)
 
 # %% ../nbs/10_learner.ipynb #68a3e91c
 def numpy_rng_state() -> dict:
