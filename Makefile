@@ -61,7 +61,7 @@ browser-deps:
 	fi
 
 pytest: $(BUILT) browser-deps
-	$(BIN)/pytest tests
+	$(BIN)/pytest --durations=12 tests
 
 test: export nbtest pytest
 
