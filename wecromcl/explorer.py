@@ -218,6 +218,7 @@ class AnchorExplorer:
                  min_side: int = -1, max_side: int = -1,  # test resize (`anchors.test_size`)
                  n_synth: int = 8,  # synthetic images per seed
                  synth: str = 'small',  # `SynthConfig` preset of synthetic images (the shipped weights' training data)
+                 spotter=None,  # stage 2: image -> spots (`.text`, `.point`, `.score`), e.g. `partial(spot.spot_image, model)`
                  ):
         import ipywidgets as W
         models = list(models) if isinstance(models, (list, tuple)) else [models]
@@ -225,6 +226,7 @@ class AnchorExplorer:
         self.readers = [MapReader(m if isinstance(m, WeCromCL) else load_checkpoint(m, preset), _model_name(m, i),
                                   min_side, max_side) for i, m in enumerate(models)]
         self.img_root, self.side, self.ncols, self.n_synth, self.synth = img_root, side, ncols, n_synth, synth
+        self.spotter, self._spots = spotter, {}  # the spotter's reads, per shown image
         self.items: list[Item] = []
         self.index, self.notes, self._results, self._quiet, self._img = 0, [], [{} for _ in self.readers], False, None
         self._loads = 0  # counts `load`s: with the index it names an image for the readers' caches
@@ -385,11 +387,23 @@ def panels(self: AnchorExplorer, j: int = 0) -> tuple[list[np.ndarray], list[str
     if self._img is None: return [], []
     img, f = viz.resize_long_side(self._img, self.side, shrink=True)
     panels, titles = [], []
+    if self.spotter is not None:  # what stage 2 reads in the same image, first
+        sp = self.spots()
+        panels.append(viz.draw_points(img, viz.scale_points([s.point for s in sp], f), [s.text for s in sp], [s.score for s in sp]))
+        titles.append(f'spotter: {len(sp)} words')
     for w, r in self._results[j].items():
         panels.append(viz.word_panel(img, r.map, viz.scale_points(r.peaks, f), r.scores, w,
                                      viz.scale_points(r.gt, f), self.alpha.value))
         titles.append(viz.score_label(w, r.score) + {True: ' hit', False: ' miss', None: ''}[r.hit])
     return panels, titles
+
+@patch
+def spots(self: AnchorExplorer) -> list:
+    "The spotter's words and points in the shown image (empty without a spotter)."
+    if self.spotter is None or self._img is None: return []
+    key = (self._loads, self.index)
+    if key not in self._spots: self._spots[key] = list(self.spotter(self._img))
+    return self._spots[key]
 
 @patch
 def redraw(self: AnchorExplorer) -> AnchorExplorer:
