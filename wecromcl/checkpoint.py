@@ -4,30 +4,17 @@
 
 # %% ../nbs/09a_checkpoint.ipynb #d41ea1b0
 from __future__ import annotations
-import pickle
 from pathlib import Path
 import torch
-from .core import asset, atomic_write
+from .core import asset, atomic_write, read_checkpoint  # the one reader lives in core, below `official`
 from .model import WeCromCL, WeCromCLConfig
 from .official import load_official
 
 # %% auto #0
-__all__ = ['KIT_FORMAT', 'SHIPPED_WEIGHTS', 'read_checkpoint', 'write_checkpoint', 'load_model', 'save_model', 'load_checkpoint']
+__all__ = ['KIT_FORMAT', 'SHIPPED_WEIGHTS', 'write_checkpoint', 'load_model', 'save_model', 'load_checkpoint']
 
 # %% ../nbs/09a_checkpoint.ipynb #81109456
 KIT_FORMAT = 'wecromcl-stage1'  # the `format` entry of checkpoints written by the kit
-
-def read_checkpoint(path):
-    "The kit's one checkpoint reader: tensors and plain containers only (`weights_only=True`), clear errors otherwise."
-    path = Path(path)
-    if not path.is_file(): raise FileNotFoundError(f'checkpoint not found: {path}')
-    try: return torch.load(path, map_location='cpu', weights_only=True)
-    except pickle.UnpicklingError as e:
-        raise ValueError(f"{path}: refused: it holds pickled objects other than tensors, and unpickling them could run "
-                         f"code ({str(e).splitlines()[0][:160]}). If you trust the file, rewrite it as tensors once: "
-                         f"torch.save(torch.load(p, weights_only=False)['model'] (or the state dict itself), q)") from None
-    except (RuntimeError, EOFError, OSError) as e:
-        raise ValueError(f'{path}: not a readable checkpoint ({type(e).__name__}: {str(e)[:160]})') from None
 
 def write_checkpoint(path, model, weights: dict | None = None, **entries) -> Path:
     "The kit's one checkpoint writer: `model`'s config, its weights (or `weights`) and `entries`, atomically."

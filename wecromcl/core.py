@@ -4,7 +4,7 @@
 
 # %% ../nbs/00_core.ipynb #6009f670
 from __future__ import annotations
-import contextlib, dataclasses, json, os, tempfile, typing
+import contextlib, dataclasses, json, os, pickle, tempfile, typing
 from dataclasses import dataclass, field, fields, is_dataclass
 from pathlib import Path
 from typing import Any, Callable, ClassVar
@@ -13,7 +13,7 @@ import torch
 # %% auto #0
 __all__ = ['EVAL_SEED', 'VAL_SEED_OFFSET', 'EASY_SEED_OFFSET', 'STREAM_TRAIN_BATCH', 'STREAM_VALID_BATCH', 'STREAM_AUGMENT',
            'Config', 'assets_dir', 'asset', 'atomic_write', 'remove_stale_temporaries', 'save_json', 'UsageError',
-           'check_writable', 'default_device', 'model_device', 'unwrapped', 'eval_mode']
+           'check_writable', 'read_checkpoint', 'default_device', 'model_device', 'unwrapped', 'eval_mode']
 
 # %% ../nbs/00_core.ipynb #b44eb6f9
 class Config:
@@ -128,6 +128,19 @@ def check_writable(folder, arg: str) -> Path:
         with tempfile.NamedTemporaryFile(dir=folder): pass
     except OSError as e: raise UsageError(f'{arg} {folder}: cannot write there ({e.strerror or e})') from None
     return folder
+
+# %% ../nbs/00_core.ipynb #8dcb6bdc
+def read_checkpoint(path, map_location='cpu'):
+    "The kit's one checkpoint reader: tensors and plain containers only (`weights_only=True`), clear errors otherwise."
+    path = Path(path)
+    if not path.is_file(): raise FileNotFoundError(f'checkpoint not found: {path}')
+    try: return torch.load(path, map_location=map_location, weights_only=True)
+    except pickle.UnpicklingError as e:
+        raise ValueError(f"{path}: refused: it holds pickled objects other than tensors, and unpickling them could run "
+                         f"code ({str(e).splitlines()[0][:160]}). If you trust the file, rewrite it as tensors once: "
+                         f"torch.save(torch.load(p, weights_only=False)['model'] (or the state dict itself), q)") from None
+    except (RuntimeError, EOFError, OSError) as e:
+        raise ValueError(f'{path}: not a readable checkpoint ({type(e).__name__}: {str(e)[:160]})') from None
 
 # %% ../nbs/00_core.ipynb #3e167368
 EVAL_SEED = 10_000          # seed of the held-out synthetic images of `make demo`, `release` and the ablation (training uses 0..)

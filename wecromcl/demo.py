@@ -7,10 +7,10 @@ from __future__ import annotations
 import datetime, json, platform
 from pathlib import Path
 import torch
-from .core import EVAL_SEED, UsageError, assets_dir, save_json
+from .core import EVAL_SEED, UsageError, assets_dir, read_checkpoint, save_json
 from .synth import synth_eval_samples
 from .transforms import prepare_image
-from .checkpoint import SHIPPED_WEIGHTS, load_checkpoint, load_model, read_checkpoint, save_model
+from .checkpoint import SHIPPED_WEIGHTS, load_checkpoint, load_model, save_model
 from .locate import locate_image
 from . import viz
 from .metric import COLLAPSE_COS, evaluate_model

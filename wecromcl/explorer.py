@@ -19,7 +19,8 @@ from .charset import MAX_LEN, filter_text
 from .core import EVAL_SEED
 from .readers import IMAGE_EXTS, read_image
 from .formats import gt_point, load_annotations, load_eval_gts
-from .checkpoint import KIT_FORMAT, load_model, read_checkpoint
+from .core import read_checkpoint
+from .checkpoint import KIT_FORMAT, load_model
 from .model import WeCromCL, WeCromCLConfig
 from .official import state_dict_mismatch, strip_prefix
 from .synth import SynthConfig, synth_sample

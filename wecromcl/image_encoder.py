@@ -11,7 +11,7 @@ from pathlib import Path
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from .core import Config, asset
+from .core import Config, asset, read_checkpoint
 from .msda import MSDeformAttn
 
 # %% auto #0
@@ -111,7 +111,7 @@ def load_imagenet(backbone: ResNet, path) -> ResNet:
     "Load a local torchvision ResNet-50 state dict (e.g. `resnet50-19c8e357.pth`) into `backbone`; never downloads."
     path = Path(path)
     if not path.is_file(): raise FileNotFoundError(f'ImageNet weights not found: {path}')
-    sd = torch.load(path, map_location='cpu', weights_only=True)
+    sd = read_checkpoint(path)
     if isinstance(sd, dict) and 'state_dict' in sd: sd = sd['state_dict']
     own = backbone.state_dict()
     if not hasattr(backbone, 'fc'): sd = {k: v for k, v in sd.items() if not k.startswith('fc.')}

@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from pathlib import Path
 import torch
 import yaml
+from .core import read_checkpoint
 from .charset import OFFICIAL_ALPHABET
 from .model import WeCromCL, WeCromCLConfig
 
@@ -38,8 +39,7 @@ def load_official(path, config: WeCromCLConfig | None = None, map_location='cpu'
     name = 'state dict'
     if not isinstance(path, Mapping):
         name = str(path)
-        if not Path(path).is_file(): raise FileNotFoundError(f'checkpoint not found: {path}')
-        path = torch.load(path, map_location=map_location, weights_only=True)
+        path = read_checkpoint(path, map_location)
     sd = strip_prefix(path)
     cfg = config or WeCromCLConfig.preset('official')
     with torch.device('meta'): model = WeCromCL(cfg)

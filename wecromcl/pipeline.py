@@ -17,7 +17,7 @@ from .readers import check_image, read_image
 from .e2e import e2e_metric
 from fastai.basics import Callback
 from .learner import TimeBudget, numpy_rng_state, plain_state, restore_checkpoint
-from .checkpoint import read_checkpoint
+from .core import read_checkpoint
 from .locate import locate
 from .spot import spot_images
 from .spotter import Spotter, SpotterConfig, load_spotter, save_spotter

@@ -14,7 +14,7 @@ import torch.nn.functional as F
 from torchvision.ops import FrozenBatchNorm2d
 from .core import Config, atomic_write
 from .image_encoder import ResNet, load_imagenet
-from .checkpoint import read_checkpoint
+from .core import read_checkpoint
 from .sequence import INSTANCE_LEN, Tokens
 
 # %% auto #0
