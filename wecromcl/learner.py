@@ -188,6 +188,7 @@ def stage1_dls(train_source, valid_source=None, cfg: TrainConfig | None = None, 
 
 class Stage1DataLoaders(DataLoaders):
     "The train and validation `Stage1DL`s; `new_empty` (what `Learner.export` keeps) empties them of their samples."
+    n_inp = Stage1DL.n_inp  # here too: fastai's multi-process training rewraps the loaders, which then lack it
     def new_empty(self): return type(self)(*[dl.new([]) for dl in self.loaders], path=self.path, device=self.device)
 
 # %% ../nbs/10_learner.ipynb #1e2c2d35
