@@ -12,3 +12,44 @@ def test_info_writes_json(wecromcl, tmp_path):
 def test_unknown_command_fails(wecromcl):
     r = wecromcl('frobnicate')
     assert r.returncode == 2 and 'unknown command' in r.stderr
+
+
+def test_version(wecromcl):
+    import wecromcl as pkg
+    r = wecromcl('--version')
+    assert r.returncode == 0 and r.stdout.strip() == f'wecromcl {pkg.__version__}'
+
+
+def test_help_is_fast_and_complete(wecromcl):
+    "Help is read from the sources (no torch import): under 2 s a command, defaults shown, required options marked."
+    import time
+    from wecromcl.cli import COMMANDS
+    t0 = time.perf_counter(); r = wecromcl('--help'); dt = time.perf_counter() - t0
+    assert r.returncode == 0 and all(name in r.stdout for name in COMMANDS) and dt < 2, (dt, r.stderr)
+    for name in [n for n, t in COMMANDS.items() if not isinstance(t, dict)] + ['bench op', 'bench spotter']:
+        t0 = time.perf_counter(); r = wecromcl(*name.split(), '--help'); dt = time.perf_counter() - t0
+        assert r.returncode == 0 and r.stderr == '' and dt < 2, (name, dt, r.stderr)
+    train = wecromcl('train', '--help').stdout
+    assert 'required options:\n  --out OUT' in train and '(default: tiny)' in train and '{tiny,official}' in train
+    assert 'required options:' in wecromcl('eval-anchors', '--help').stdout
+
+
+def test_no_dependency_warnings(wecromcl, tmp_path):
+    r = wecromcl('synth', '--out', tmp_path / 's', '--n-images', 1, '--side', 64)
+    assert r.returncode == 0 and 'Warning' not in r.stdout + r.stderr, r.stderr
+
+
+def test_same_option_same_choices():
+    "An option that several commands share has one meaning: the same hint (so the same choices) everywhere."
+    from collections import defaultdict
+    from wecromcl.cli import COMMANDS, _unwrap, target_options
+    def targets(table):
+        for t in table.values(): yield from (targets(t) if isinstance(t, dict) else [t])
+    hints = defaultdict(set)
+    for t in targets(COMMANDS):
+        for o in target_options(t)[1]:
+            if (t, o.name) != ('wecromcl.synth:synth', 'preset'):  # a generator preset there, a model preset elsewhere
+                hints[o.name].add(repr(_unwrap(o.hint)))
+    for name in ('preset', 'dataset', 'device', 'ckpt', 'bs', 'n_eval', 'size', 'minutes', 'seed'):
+        assert len(hints[name]) == 1, (name, hints[name])
+    assert not {'batch', 'n'} & set(hints)  # one spelling: --bs, --n-images / --n-eval

@@ -41,7 +41,7 @@ def test_convert_bad_input(wecromcl, tmp_path):
 
 def test_synth(wecromcl, tmp_path):
     out = tmp_path / 'syn'
-    r = wecromcl('synth', '--out', out, '--n', 3, '--seed', 7, '--size', 96, '--words', 1, 3)
+    r = wecromcl('synth', '--out', out, '--n-images', 3, '--seed', 7, '--side', 96, '--words', 1, 3)
     assert r.returncode == 0, r.stderr
     labels = json.loads((out / 'labels.json').read_text())
     gts = json.loads((out / 'gts.json').read_text())
@@ -51,12 +51,12 @@ def test_synth(wecromcl, tmp_path):
         assert (out / k).is_file() and 1 <= len(words) <= 3
         assert gts[k]['text'] == words == [p['text'] for p in polys[k]]
     first = (out / 'images/0000000.jpg').read_bytes()
-    r = wecromcl('synth', '--out', tmp_path / 'again', '--n', 1, '--seed', 7, '--size', 96, '--words', 1, 3)
+    r = wecromcl('synth', '--out', tmp_path / 'again', '--n-images', 1, '--seed', 7, '--side', 96, '--words', 1, 3)
     assert r.returncode == 0 and (tmp_path / 'again/images/0000000.jpg').read_bytes() == first  # same seed, same image
 
 
 def test_bench_synth(wecromcl, tmp_path):
-    r = wecromcl('bench', 'synth', '--n', 3, '--size', 96, '--max-words', 2, '--json', tmp_path / 'b.json')
+    r = wecromcl('bench', 'synth', '--n-images', 3, '--side', 96, '--max-words', 2, '--json', tmp_path / 'b.json')
     assert r.returncode == 0, r.stderr
     res = json.loads((tmp_path / 'b.json').read_text())
-    assert {'images_per_s', 'size', 'max_words', 'workers'} <= set(res) and res['size'] == 96
+    assert {'images_per_s', 'side', 'max_words', 'workers'} <= set(res) and res['side'] == 96

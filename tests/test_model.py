@@ -4,7 +4,7 @@ import json
 
 def test_bench_model_tiny(wecromcl, tmp_path):
     out = tmp_path / 'model.json'
-    r = wecromcl('bench', 'model', '--presets', 'tiny', '--size', '64', '--batch', '2', '--repeats', '1', '--json', out)
+    r = wecromcl('bench', 'model', '--presets', 'tiny', '--side', '64', '--bs', '2', '--repeats', '1', '--json', out)
     assert r.returncode == 0, r.stderr
     rep = json.loads(out.read_text())
     (row,) = rep['results']

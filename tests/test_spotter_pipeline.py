@@ -5,7 +5,7 @@ import json
 def test_synth_pseudo_train_spot_eval(wecromcl, tmp_path, monkeypatch):
     monkeypatch.setenv('OMP_NUM_THREADS', '1')  # the commands run as subprocesses; on a shared 2-core machine one thread is faster
     syn = tmp_path / 'syn'
-    r = wecromcl('synth', '--out', syn, '--n', 3, '--seed', 7, '--preset', 'tiny')
+    r = wecromcl('synth', '--out', syn, '--n-images', 3, '--seed', 7, '--preset', 'tiny')
     assert r.returncode == 0, r.stderr
     r = wecromcl('pseudo-label', '--ann', syn / 'labels.json', '--img-root', syn, '--out', tmp_path / 'pseudo.json')
     assert r.returncode == 0, r.stderr

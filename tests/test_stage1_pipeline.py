@@ -6,7 +6,7 @@ from wecromcl.model import WeCromCL, WeCromCLConfig
 
 
 def test_synth_locate_eval(wecromcl, tmp_path):
-    r = wecromcl('synth', '--out', tmp_path / 'syn', '--n', 3, '--seed', 5, '--size', 128)
+    r = wecromcl('synth', '--out', tmp_path / 'syn', '--n-images', 3, '--seed', 5, '--side', 128)
     assert r.returncode == 0, r.stderr
     torch.manual_seed(0)
     ckpt = save_model(WeCromCL(WeCromCLConfig.preset('tiny')), tmp_path / 'tiny.pth')

@@ -70,7 +70,7 @@ def test_wheel_works_outside_the_checkout(tmp_path):
     info = json.loads((work/'info.json').read_text())
     assert info['extension'] == 'built' and 'cpu' in info['op_backends'], info  # the compiled op is in the wheel
 
-    _run([exe, 'synth', '--out', 'syn', '--n', '2', '--size', '96'], cwd=work, env=env)
+    _run([exe, 'synth', '--out', 'syn', '--n-images', '2', '--side', '96'], cwd=work, env=env)
     labels = json.loads((work/'syn'/'labels.json').read_text())
     assert len(labels) == 2
 

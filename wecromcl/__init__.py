@@ -7,8 +7,15 @@ __version__ = "0.1.0"
 __all__ = []
 
 # %% ../nbs/index.ipynb #59fb12fc
-from .install import show_install
-from .model import WeCromCL, WeCromCLConfig
-from .official import load_official
-from .checkpoint import load_model
-from .locate import locate_image
+import importlib
+
+# What a user's own code reaches for first, loaded on first use (PEP 562): `import wecromcl` stays light, so the
+# `wecromcl` command answers `--help` and `--version` without importing torch
+_TOP_LEVEL = {'show_install': 'install', 'WeCromCL': 'model', 'WeCromCLConfig': 'model',
+              'load_official': 'official', 'load_model': 'checkpoint', 'locate_image': 'locate'}
+
+def __getattr__(name):
+    if name not in _TOP_LEVEL: raise AttributeError(f'module {__name__!r} has no attribute {name!r}')
+    return getattr(importlib.import_module(f'{__name__}.{_TOP_LEVEL[name]}'), name)
+
+def __dir__(): return sorted([*globals(), *_TOP_LEVEL])

@@ -12,7 +12,7 @@ import cv2
 import numpy as np
 import torch
 import wecromcl
-from .core import EVAL_SEED, default_device, save_json
+from .core import EVAL_SEED, Preset, default_device, save_json
 from .install import extension_error, install_info
 from .msda import OP_DEVICES, OP_DTYPES, ms_deform_attn_reference, msda_inputs
 from .synth import SynthConfig, SynthDataset, synth_sample
@@ -129,21 +129,21 @@ def format_bench(rows: list[dict]) -> str:
                      f"{r['fwdbwd_ms']:>12.1f}{peak:>9}{r['max_abs_err']:>9.0e}{extra}")
     return '\n'.join(lines)
 
-def bench_op(device: Literal['cpu', 'cuda'] = 'cpu',  # where to run
+def bench_op(device: str = 'cpu',  # torch device: cpu, cuda, cuda:N
              json: str | None = None,  # also write the rows and the machine to this JSON file
              shapes: Literal['all', 'tiny', 'official'] = 'all',  # which shapes: tiny, official (N=1 and N=2), or all
              repeats: int = 5,  # timed repetitions per case (the median is reported)
              dtypes: list[str] | None = None,  # dtypes to run (fp32 fp64 fp16 bf16); default fp32 on cpu, fp32 and bf16 on cuda
              ) -> dict:
     "Benchmark the compiled multi-scale deformable attention against the reference: time, peak memory, error."
-    if device == 'cuda' and not torch.cuda.is_available(): raise ValueError('--device cuda: no CUDA device is visible')
-    if device not in OP_DEVICES:
-        raise ValueError(f'the compiled op has no {device} kernel here (it has: {sorted(OP_DEVICES) or "none"}; '
+    kind = default_device(device).type
+    if kind not in OP_DEVICES:
+        raise ValueError(f'the compiled op has no {kind} kernel here (it has: {sorted(OP_DEVICES) or "none"}; '
                          f'extension: {extension_error() or "built"}); build wecromcl._C first (pip install -e .)')
-    dtypes = dtypes or (['fp32'] if device == 'cpu' else ['fp32', 'bf16'])
+    dtypes = dtypes or (['fp32'] if kind == 'cpu' else ['fp32', 'bf16'])
     for d in dtypes:
         if d not in _DTYPES: raise ValueError(f'unknown dtype {d!r}: choose from {list(_DTYPES)}')
-        if _DTYPES[d] not in OP_DTYPES[device]: raise ValueError(f'no {device} kernel for {d}: {device} supports {OP_DTYPES[device]}')
+        if _DTYPES[d] not in OP_DTYPES[kind]: raise ValueError(f'no {kind} kernel for {d}: {kind} supports {OP_DTYPES[kind]}')
     names = [s for s in BENCH_SHAPES if shapes == 'all' or s.startswith(shapes)]
     machine, rows = machine_info(device), []
     for shape in names:
@@ -161,46 +161,46 @@ def bench_op(device: Literal['cpu', 'cuda'] = 'cpu',  # where to run
 
 # %% ../nbs/90_benchmarks.ipynb #cc9304e7
 def bench_synth(json: str | None = None,  # also write the result to this JSON file
-                n: int = 100,             # images to draw
-                size: int = 512,          # image side
+                n_images: int = 100,      # images to draw
+                side: int = 512,          # image side (square images)
                 max_words: int = 10,      # words asked for per image (every image asks for this many)
                 seed: int = 0,            # data set seed
                 ):
     "Images per second of the synthetic generator on one core."
     cv2.setNumThreads(1)
-    cfg = SynthConfig(height=(size, size), width=(size, size), words=(max_words, max_words))
+    cfg = SynthConfig(height=(side, side), width=(side, side), words=(max_words, max_words))
     synth_sample(cfg, seed + 1, 0)  # warm the font and vocabulary caches
     t0, cpu0, words = time.perf_counter(), time.process_time(), 0
-    for i in range(n): words += len(synth_sample(cfg, seed, i).words)
+    for i in range(n_images): words += len(synth_sample(cfg, seed, i).words)
     dt, cpu = time.perf_counter() - t0, time.process_time() - cpu0
-    res = {'images_per_s': round(n / dt, 2), 'images_per_cpu_s': round(n / cpu, 2), 'size': size, 'max_words': max_words,
-           'mean_words': round(words / n, 2), 'workers': 1, 'n': n, 'seconds': round(dt, 3),
+    res = {'images_per_s': round(n_images / dt, 2), 'images_per_cpu_s': round(n_images / cpu, 2), 'side': side, 'max_words': max_words,
+           'mean_words': round(words / n_images, 2), 'workers': 1, 'n_images': n_images, 'seconds': round(dt, 3),
            'loadavg_1min': round(os.getloadavg()[0], 2), 'cpu_count': os.cpu_count(), 'machine': machine_info()}
-    print(f'synth: {res["images_per_s"]} images/s wall ({res["images_per_cpu_s"]} per CPU-second), {size}x{size}, '
+    print(f'synth: {res["images_per_s"]} images/s wall ({res["images_per_cpu_s"]} per CPU-second), {side}x{side}, '
           f'{max_words} words asked, {res["mean_words"]} placed on average, 1 worker, load {res["loadavg_1min"]}')
     if json: print(f'wrote {save_json(res, json, indent=1)}')
     return res
 
 # %% ../nbs/90_benchmarks.ipynb #28756eb3
-def bench_model(presets: list[str] | None = None,  # presets to time (default: tiny and official)
-                size: int = 640,  # square image side (a multiple of 32)
-                batch: int = 1,  # images per call
+def bench_model(presets: list[Preset] | None = None,  # presets to time (default: tiny and official)
+                side: int = 640,  # square image side (a multiple of 32)
+                bs: int = 1,  # images per call
                 repeats: int = 2,  # timed calls per measurement (the best is kept), after one warm-up call
                 threads: int | None = None,  # torch CPU threads (default: torch's)
-                device: str = 'cpu',  # cpu or cuda
+                device: str = 'cpu',  # torch device: cpu, cuda, cuda:N
                 json: str = 'outputs/bench/model.json',  # JSON report
                 ):
     "Time forward and forward+backward of the stage-1 model per image, for each preset."
     if threads: torch.set_num_threads(threads)
-    dev = torch.device(device)
+    dev = default_device(device)
     sync = (lambda: torch.cuda.synchronize()) if dev.type == 'cuda' else (lambda: None)
     rows = []
     for name in presets or ['tiny', 'official']:
         torch.manual_seed(0)
         m = WeCromCL(WeCromCLConfig.preset(name)).to(dev)
-        x = torch.randn(batch, 3, size, size, device=dev)
-        pos = [f'word{i}' for i in range(batch)]
-        neg = [[f'neg{i}x{k}' for k in range(16)] for i in range(batch)]
+        x = torch.randn(bs, 3, side, side, device=dev)
+        pos = [f'word{i}' for i in range(bs)]
+        neg = [[f'neg{i}x{k}' for k in range(16)] for i in range(bs)]
         def infer():
             with torch.no_grad(): m.attention_maps(m.encode_image(x), m.encode_text(pos))
         def train():
@@ -208,12 +208,12 @@ def bench_model(presets: list[str] | None = None,  # presets to time (default: t
         res = {}
         for key, fn, mode in [('forward_s', infer, m.eval), ('forward_backward_s', train, m.train)]:
             mode(); fn(); sync()
-            res[key] = min(timed(fn, repeats, device)) / batch
+            res[key] = min(timed(fn, repeats, device)) / bs
         rows.append(dict(preset=name, params=sum(p.numel() for p in m.parameters()), **res))
         print(f"{name:>9}: {rows[-1]['params']:>11,} params | forward {res['forward_s']:.3f} s/image | "
-              f"forward+backward {res['forward_backward_s']:.3f} s/image  ({size}x{size}, batch {batch}, {device})", flush=True)
+              f"forward+backward {res['forward_backward_s']:.3f} s/image  ({side}x{side}, batch {bs}, {device})", flush=True)
         del m
-    report = dict(benchmark='model', size=size, batch=batch, repeats=repeats, device=device, threads=torch.get_num_threads(),
+    report = dict(benchmark='model', side=side, bs=bs, repeats=repeats, device=device, threads=torch.get_num_threads(),
                   machine=machine_info(device), results=rows)
     print(f'wrote {save_json(report, json, indent=1)}')
     return report
@@ -225,7 +225,7 @@ def _step(model, opt, loss_func, b, dev) -> float:
     return timed(step, 1, dev.type)[0]
 
 def bench_train(json: str | None = None,  # also write the result to this JSON file
-                presets: list[str] | None = None,  # presets to time (default: tiny and official)
+                presets: list[Preset] | None = None,  # presets to time (default: tiny and official)
                 steps: int = 2,            # timed steps per preset (after one warm-up step)
                 workers: int | None = None,  # loader processes of the second pipeline run (default: 1 on a CPU, else `default_workers`)
                 ):

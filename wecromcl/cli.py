@@ -4,13 +4,15 @@
 
 # %% ../nbs/99_cli.ipynb #06a0251a
 from __future__ import annotations
-import argparse, importlib, inspect, os, sys, typing
-from fastcore.docments import docments
-from .core import UsageError, save_json  # UsageError re-exported: the error every command raises for bad input
-from .install import install_info, show_install
+import argparse, ast, importlib, inspect, io, os, sys, textwrap, tokenize, typing, warnings
+from dataclasses import dataclass
+from pathlib import Path
+import wecromcl
+
 
 # %% auto #0
-__all__ = ['BENCHMARKS', 'COMMANDS', 'command_parser', 'main', 'info']
+__all__ = ['BENCHMARKS', 'COMMANDS', 'REQUIRED', 'HINT_NAMES', 'Option', 'parse_options', 'function_options', 'target_options',
+           'options_parser', 'command_parser', 'user_error', 'main', 'info']
 
 # %% ../nbs/99_cli.ipynb #622067a5
 BENCHMARKS: dict[str, str] = {  # `wecromcl bench NAME`: each prints a table and writes JSON
@@ -39,43 +41,129 @@ COMMANDS: dict[str, str | dict] = {
 }
 
 # %% ../nbs/99_cli.ipynb #8989abe8
+REQUIRED = inspect.Parameter.empty  # the default of a parameter that has none
+
+@dataclass(frozen=True)
+class Option:
+    "One parameter of a command, as its source states it."
+    name: str
+    hint: typing.Any          # the evaluated type hint (str when there is none)
+    default: typing.Any       # `REQUIRED` when there is none
+    kind: str                 # 'positional', 'many' (a *varargs parameter) or 'keyword'
+    keyword_only: bool        # declared after `*` (so a required option, when it has no default)
+    help: str                 # the parameter's comment (fastai's docments convention)
+
+HINT_NAMES = {'Literal': typing.Literal, 'Path': Path, 'str': str, 'int': int, 'float': float, 'bool': bool,
+              'list': list, 'tuple': tuple, 'dict': dict, 'None': None}  # what a command's hints may use
+
+def _eval(node, namespace: dict):
+    return eval(compile(ast.Expression(node), '<hint>', 'eval'), dict(namespace))
+
+def _comments(src: str) -> dict[int, str]:
+    "Line number -> the comment on that line of `src`."
+    return {t.start[0]: t.string.lstrip('#').strip()
+            for t in tokenize.generate_tokens(io.StringIO(src).readline) if t.type == tokenize.COMMENT}
+
+def _literal_aliases(path: Path, namespace: dict, follow: bool = True) -> dict:
+    "`namespace` plus the module's `Name = Literal[...]` aliases, and those it imports from sibling modules."
+    tree, ns = ast.parse(path.read_text()), dict(namespace)
+    for node in tree.body:
+        if follow and isinstance(node, ast.ImportFrom) and node.level == 1 and node.module:
+            sibling = _literal_aliases(path.with_name(node.module + '.py'), namespace, follow=False)
+            ns.update({a.name: sibling[a.name] for a in node.names if a.name in sibling})
+        elif (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)
+              and isinstance(node.value, ast.Subscript) and ast.unparse(node.value.value) == 'Literal'):
+            ns[node.targets[0].id] = _eval(node.value, ns)
+    return ns
+
+def parse_options(src: str, name: str, namespace: dict) -> tuple[str, list[Option]]:
+    "The docstring and `Option`s of function `name` in source `src`, its hints and defaults evaluated in `namespace`."
+    fn = next(n for n in ast.walk(ast.parse(src)) if isinstance(n, ast.FunctionDef) and n.name == name)
+    a, notes = fn.args, _comments(src)
+    def option(arg, default, kind, keyword_only):
+        last = default if default is not None else (arg.annotation or arg)
+        hint = _eval(arg.annotation, namespace) if arg.annotation else str
+        return Option(arg.arg, hint, REQUIRED if default is None else _eval(default, namespace), kind, keyword_only,
+                      notes.get(last.end_lineno, ''))
+    positional = a.posonlyargs + a.args
+    defaults = [None] * (len(positional) - len(a.defaults)) + a.defaults
+    opts = [option(p, d, 'positional' if d is None else 'keyword', False) for p, d in zip(positional, defaults)]
+    if a.vararg: opts.append(option(a.vararg, None, 'many', False))
+    opts += [option(p, d, 'keyword', True) for p, d in zip(a.kwonlyargs, a.kw_defaults)]
+    return ast.get_docstring(fn) or '', opts
+
+def function_options(fn) -> tuple[str, list[Option]]:
+    "`parse_options` of a live function (its own globals resolve the hints)."
+    return parse_options(textwrap.dedent(inspect.getsource(fn)), fn.__name__, {**HINT_NAMES, **fn.__globals__})
+
+def target_options(target: str) -> tuple[str, list[Option]]:
+    "`parse_options` of `module:function` read from the module's source, without importing it (fast `--help`)."
+    mod, name = target.split(':')
+    path = Path(wecromcl.__file__).with_name(mod.split('.')[-1] + '.py')
+    return parse_options(path.read_text(), name, _literal_aliases(path, HINT_NAMES))
+
+
+# %% ../nbs/99_cli.ipynb #3072a7d7
 def _unwrap(t):
-    "(type, choices, is_list) for an annotation: Optional[X] -> X, Literal[...] -> choices, list[X] -> nargs."
+    "(type, choices, is_list) for a hint: Optional[X] -> X, Literal[...] -> choices, list[X] -> several values."
     origin, args = typing.get_origin(t), typing.get_args(t)
     if origin is typing.Union or (origin is not None and origin.__name__ == 'UnionType'):
         return _unwrap(next(a for a in args if a is not type(None)))
     if origin is typing.Literal: return type(args[0]), list(args), False
-    if origin in (list, tuple): return (args[0] if args else str), None, True
+    if origin in (list, tuple): return (*_unwrap(args[0] if args else str)[:2], True)
     return t, None, False
 
-def command_parser(fn, prog: str) -> argparse.ArgumentParser:
-    "An argparse parser built from `fn`'s signature, type hints and docments."
-    hints, docs = typing.get_type_hints(fn), docments(fn)
-    p = argparse.ArgumentParser(prog=prog, description=inspect.getdoc(fn))
-    for name, prm in inspect.signature(fn).parameters.items():
-        typ, choices, many = _unwrap(hints.get(name, str))
-        kw = dict(help=docs.get(name), choices=choices)
-        flag = '--' + name.replace('_', '-')
-        if prm.default is inspect.Parameter.empty and prm.kind is inspect.Parameter.KEYWORD_ONLY:
-            p.add_argument(flag, dest=name, type=typ, required=True, nargs='+' if many else None, **kw)
-        elif prm.default is inspect.Parameter.empty:
-            p.add_argument(name, type=typ, nargs='+' if many else None, **kw)
-        elif typ is bool:
-            p.add_argument(flag, dest=name, action='store_true', help=docs.get(name))
-        else:
-            p.add_argument(flag, dest=name, type=typ, default=prm.default,
-                           nargs='+' if many else None, **kw)
+def _help(o: Option) -> str:
+    shown = not (o.default is REQUIRED or o.default is None or isinstance(o.default, bool) or o.default in ('', []))
+    value = ' '.join(map(str, o.default)) if isinstance(o.default, (list, tuple)) else o.default
+    return o.help + (f' (default: {value})' if shown else '')
+
+def options_parser(prog: str, doc: str, options: list[Option]) -> argparse.ArgumentParser:
+    "An argparse parser for `options`: positionals, flags for `bool`s, choices for `Literal`s, required options marked."
+    p = argparse.ArgumentParser(prog=prog, description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    required = p.add_argument_group('required options')
+    for o in options:
+        typ, choices, many = _unwrap(o.hint)
+        flag, kw = '--' + o.name.replace('_', '-'), dict(help=_help(o), choices=choices)
+        if o.kind == 'many': p.add_argument(o.name, type=typ, nargs='*', metavar=o.name.upper(), **kw)
+        elif o.kind == 'positional': p.add_argument(o.name, type=typ, nargs='+' if many else None, **kw)
+        elif o.default is REQUIRED:
+            required.add_argument(flag, dest=o.name, type=typ, required=True, nargs='+' if many else None, **kw)
+        elif typ is bool: p.add_argument(flag, dest=o.name, action='store_true', help=o.help)
+        else: p.add_argument(flag, dest=o.name, type=typ, default=o.default, nargs='+' if many else None, **kw)
     return p
+
+def command_parser(fn, prog: str) -> argparse.ArgumentParser:
+    "The parser of function `fn`: built from its signature, type hints and parameter comments."
+    return options_parser(prog, *function_options(fn))
 
 def _resolve(target: str):
     mod, fn = target.split(':')  # imported here, on demand: the table names modules the command line does not import
     return getattr(importlib.import_module(mod), fn)
 
+
 # %% ../nbs/99_cli.ipynb #8080de89
 def _summary(target) -> str:
     if isinstance(target, dict): return f"one of: {', '.join(target) or '(none yet)'}"
-    doc = inspect.getdoc(_resolve(target)) or ''
-    return doc.splitlines()[0] if doc else ''
+    return target_options(target)[0].partition('\n')[0]
+
+def user_error(e: BaseException) -> str | None:
+    "The one-line message of an error that bad input causes, or None for a bug (which keeps its traceback)."
+    from wecromcl.core import UsageError  # core imports torch: only once a command runs
+    if isinstance(e, (UsageError, ValueError)): return str(e)
+    if isinstance(e, OSError): return str(e)  # a path that is missing, unreadable, unwritable, a folder, a full disk
+    return None
+
+def _run(fn, prog: str, args: dict) -> int:
+    many = [k for k, v in inspect.signature(fn).parameters.items() if v.kind is inspect.Parameter.VAR_POSITIONAL]
+    try: fn(*(args.pop(many[0]) if many else ()), **args)
+    except KeyboardInterrupt:
+        print(f'{prog}: interrupted', file=sys.stderr); return 130
+    except Exception as e:
+        msg = user_error(e)
+        if msg is None or os.environ.get('WECROMCL_DEBUG'): raise
+        print(f'{prog}: error: {msg}', file=sys.stderr); return 2
+    return 0
 
 def _dispatch(table: dict, prog: str, argv: list[str]) -> int:
     if not argv or argv[0] in ('-h', '--help'):
@@ -87,23 +175,26 @@ def _dispatch(table: dict, prog: str, argv: list[str]) -> int:
     if name not in table:
         print(f"{prog}: unknown command {name!r}; commands: {', '.join(table)}", file=sys.stderr); return 2
     if isinstance(table[name], dict): return _dispatch(table[name], f'{prog} {name}', rest)
-    fn = _resolve(table[name])
-    try: args = command_parser(fn, f'{prog} {name}').parse_args(rest)
+    try: args = options_parser(f'{prog} {name}', *target_options(table[name])).parse_args(rest)
     except SystemExit as e: return int(e.code or 0)
-    try: fn(**vars(args))
-    except (UsageError, FileNotFoundError, ValueError) as e:
-        if os.environ.get('WECROMCL_DEBUG'): raise
-        print(f'{prog} {name}: error: {e}', file=sys.stderr); return 2
-    return 0
+    return _run(_resolve(table[name]), f'{prog} {name}', vars(args))
 
 def main(argv: list[str] | None = None) -> int:
     "Entry point of the `wecromcl` command."
-    return _dispatch(COMMANDS, 'wecromcl', sys.argv[1:] if argv is None else list(argv))
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ['--version']:
+        print(f'wecromcl {wecromcl.__version__}'); return 0
+    # fastai 2.8 scripts a layer with `torch.jit.script` at import, which torch 2.14 deprecates: not the user's concern
+    warnings.filterwarnings('ignore', message='`torch.jit.script` is deprecated', category=FutureWarning)
+    return _dispatch(COMMANDS, 'wecromcl', argv)
+
 
 # %% ../nbs/99_cli.ipynb #3e115bd6
 def info(json: str | None = None,  # also write the report to this JSON file
          ):
     "Print the environment report: Python, torch, CUDA, GPUs and the op backends in use."
+    from wecromcl.core import save_json  # torch: imported when the command runs, not for `--help`
+    from wecromcl.install import install_info, show_install
     show_install()
     if json:
         print(f'wrote {save_json(install_info(), json, indent=1)}')

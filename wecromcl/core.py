@@ -7,13 +7,14 @@ from __future__ import annotations
 import contextlib, dataclasses, json, os, pickle, tempfile, typing
 from dataclasses import dataclass, field, fields, is_dataclass
 from pathlib import Path
-from typing import Any, Callable, ClassVar
+from typing import Any, Callable, ClassVar, Literal
 import torch
 
 # %% auto #0
-__all__ = ['EVAL_SEED', 'VAL_SEED_OFFSET', 'EASY_SEED_OFFSET', 'STREAM_TRAIN_BATCH', 'STREAM_VALID_BATCH', 'STREAM_AUGMENT',
-           'Config', 'assets_dir', 'asset', 'atomic_write', 'remove_stale_temporaries', 'save_json', 'UsageError',
-           'check_writable', 'read_checkpoint', 'default_device', 'model_device', 'unwrapped', 'eval_mode']
+__all__ = ['NUMBER_RULES', 'EVAL_SEED', 'VAL_SEED_OFFSET', 'EASY_SEED_OFFSET', 'STREAM_TRAIN_BATCH', 'STREAM_VALID_BATCH',
+           'STREAM_AUGMENT', 'Preset', 'Config', 'assets_dir', 'asset', 'atomic_write', 'remove_stale_temporaries',
+           'save_json', 'UsageError', 'check_arg', 'check_numbers', 'check_writable', 'read_checkpoint',
+           'default_device', 'model_device', 'unwrapped', 'eval_mode']
 
 # %% ../nbs/00_core.ipynb #b44eb6f9
 class Config:
@@ -120,6 +121,24 @@ def save_json(obj, path, **kwargs) -> Path:
 class UsageError(Exception):
     "Bad input to a command: printed as one line, exit status 2."
 
+def check_arg(ok: bool, arg: str, value, want: str):
+    "A `UsageError` naming option `arg` and its `value` unless `ok`: `check_arg(steps >= 1, 'steps', steps, 'at least 1')`."
+    if not ok: raise UsageError(f"--{arg.replace('_', '-')} {value}: must be {want}")
+
+NUMBER_RULES = {  # option -> (test, what it must be), for the numeric options that several commands share
+    'minutes': (lambda v: v > 0, 'positive'), 'lr': (lambda v: v > 0, 'positive'),
+    'steps': (lambda v: v >= 1, 'at least 1'), 'epochs': (lambda v: v >= 1, 'at least 1'),
+    'bs': (lambda v: v >= 1, 'at least 1'), 'epoch_len': (lambda v: v >= 1, 'at least 1'),
+    'n_eval': (lambda v: v >= 1, 'at least 1'), 'val': (lambda v: v >= 0, 'at least 0'),
+    'workers': (lambda v: v >= 0, 'at least 0'),
+    'size': (lambda v: v >= 32 and v % 32 == 0, "a multiple of 32 (the network's input sides are)"),
+}
+
+def check_numbers(**values):
+    "`check_arg` on each given (not None) option by its rule in `NUMBER_RULES`."
+    for name, v in values.items():
+        if v is not None: ok, want = NUMBER_RULES[name]; check_arg(ok(v), name, v, want)
+
 def check_writable(folder, arg: str) -> Path:
     "Create `folder` and write a probe file in it before a long command starts; a `UsageError` names `arg` if it can't."
     folder = Path(folder)
@@ -151,9 +170,17 @@ STREAM_VALID_BATCH = 2      # stream id of a validation batch's draw (fixed acro
 STREAM_AUGMENT = 3          # stream id of one image's augmentation in a training batch
 
 # %% ../nbs/00_core.ipynb #fa201a1c
-def default_device(device=None):
-    "`torch.device(device)`, or CUDA when available, else the CPU."
-    return torch.device(device or ('cuda' if torch.cuda.is_available() else 'cpu'))
+Preset = Literal['tiny', 'official']  # the model and recipe presets of every command's --preset
+
+def default_device(device=None) -> torch.device:
+    "`torch.device(device)`, checked to exist here; by default CUDA when available, else the CPU."
+    if device is None: return torch.device('cuda' if torch.cuda.is_available() else 'cpu')
+    try: dev = torch.device(device)
+    except RuntimeError: raise UsageError(f'--device {device}: not a torch device (cpu, cuda, cuda:N)') from None
+    if dev.type == 'cuda' and (not torch.cuda.is_available() or (dev.index or 0) >= torch.cuda.device_count()):
+        raise UsageError(f'--device {device}: no such CUDA device is visible here '
+                         f'({torch.cuda.device_count()} GPU(s)); use --device cpu')
+    return dev
 
 def model_device(model):
     "The device of `model`'s parameters."

@@ -123,14 +123,13 @@ def evaluate_anchors(result: dict, gts: dict,
         out['point_in_polygon'] = point_in_polygon_rate(result, gts, threshold)
     return out
 
-def eval_anchors(result: str | None = None,  # stage-1 result JSON {image: {text, points, scores}} (official format)
-                 gts: str | None = None,     # stage-1 GT JSON {image: {text, points[, polygons]}} (official format)
+def eval_anchors(*,
+                 result: str,                # stage-1 result JSON {image: {text, points, scores}} (official format)
+                 gts: str,                   # stage-1 GT JSON {image: {text, points[, polygons]}} (official format)
                  json: str | None = None,    # write the metrics here (default: <result>_eval.json beside the result)
                  threshold: float = 0.0,     # fixed score threshold reported beside the official sweep
                  ):
     "Stage-1 anchor metric: P, R, Hmean (official threshold sweep, and at a fixed threshold)."
-    if not result: raise UsageError('--result RESULT.json is required')
-    if not gts: raise UsageError('--gts GTS.json is required')
     res_, gts_ = load_results(result), load_eval_gts(gts)
     m = evaluate_anchors(res_, gts_, threshold)
     b, f = m['official_sweep_best'], m['fixed_threshold']

@@ -10,7 +10,8 @@ from pathlib import Path
 from typing import Literal
 import torch
 from .metric import anchor_metric
-from .core import UsageError
+from .core import Preset, UsageError, check_numbers, default_device
+from .transforms import Benchmark
 from .core import save_json
 from .formats import load_eval_gts
 from .readers import check_image, read_image
@@ -35,7 +36,7 @@ def pseudo_label(*,
                  ckpt: str | None = None,     # stage-1 weights: kit checkpoint or official state dict (default: shipped tiny)
                  out: str = 'outputs/pseudo/result.json',  # the pseudo points (official stage-1 result)
                  vis: str | None = None,      # also draw the points on each image into this folder
-                 dataset: str | None = None,  # apply this benchmark's official test resize (see `locate`)
+                 dataset: Benchmark | None = None,  # apply this benchmark's official test resize (see `locate`)
                  device: str | None = None,   # torch device (default: cuda when available, else cpu)
                  ) -> dict:
     "Stage 1 over an annotation file: one pseudo point per word, the labels `train-spotter --points pseudo` reads."
@@ -76,7 +77,7 @@ def train_spotter(*,
                   img_root: str | None = None,  # folder the --labels paths are relative to
                   synth: str | None = None,     # or (gt) the synthetic generator: PRESET or PRESET:N images
                   out: str = 'outputs/spotter',  # run folder: spotter.pth, checkpoint.pth, losses.json
-                  preset: str = 'tiny',         # model and recipe preset (SpotterConfig / SpotterTrainConfig)
+                  preset: Preset = 'tiny',      # model and recipe preset (SpotterConfig / SpotterTrainConfig)
                   epochs: int = 10,             # epochs
                   epoch_len: int | None = None,  # batches per epoch (default: the preset's)
                   minutes: float | None = None,  # stop after the epoch that passes this many minutes
@@ -98,16 +99,15 @@ def train_spotter(*,
         r = ck['run']  # the run's own settings, its data included
         points, labels, img_root, synth, seed = r['points'], r['labels'], r['img_root'], r['synth'], r['seed']
     if points is None: raise UsageError('--points gt or --points pseudo is required')
-    if epochs < 1: raise UsageError(f'--epochs must be at least 1, got {epochs}')
+    check_numbers(epochs=epochs, epoch_len=epoch_len, minutes=minutes, lr=lr, bs=bs, workers=workers)
     ds = point_source(points, labels, img_root, synth, seed)
-    try: mcfg, cfg = SpotterConfig.preset(preset), SpotterTrainConfig.preset(preset)
-    except ValueError as e: raise UsageError(str(e)) from None
+    mcfg, cfg = SpotterConfig.preset(preset), SpotterTrainConfig.preset(preset)
     cfg = cfg.replace(seed=seed, **{k: v for k, v in dict(epoch_len=epoch_len, lr=lr, bs=bs).items() if v is not None})
     if ck is not None: cfg, mcfg = SpotterTrainConfig.from_dict(ck['train_config']), SpotterConfig.from_dict(ck['config'])
     if labels is not None:
         c = ds.label_counts(mcfg.tokens, mcfg.max_instances)
         print(f'{len(ds)} images from {labels}' + (': ' + ', '.join(f'{v} {k}' for k, v in c.items()) if c else ''))
-    dev = torch.device(device or ('cuda' if torch.cuda.is_available() else 'cpu'))
+    dev = default_device(device)
     if precision == 'fp16' and dev.type != 'cuda': raise UsageError('--precision fp16 needs a CUDA device (use bf16)')
     out.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(seed)

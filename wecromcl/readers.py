@@ -264,10 +264,11 @@ def format_counts(counts: Counter, removed: Counter | None = None) -> str:
 
 # %% ../nbs/02a_readers.ipynb #688079a0
 def convert(fmt: Literal['icdar2013', 'icdar2015', 'totaltext', 'ctw1500', 'synthtext'],  # format of the raw GT
-            gt: str | None = None,            # GT folder (or one GT file; gt.mat for synthtext)
+            *,
+            gt: str,                          # GT folder (or one GT file; gt.mat for synthtext)
+            out_ann: str,                     # write the official annotations {path: [words]} here
+            out_gts: str,                     # write the official eval GT {path: {text, points}} here
             images: str | None = None,        # image folder: keys become paths relative to it; images are checked
-            out_ann: str | None = None,       # write the official annotations {path: [words]} here
-            out_gts: str | None = None,       # write the official eval GT {path: {text, points}} here
             min_len: int | None = None,       # drop words shorter than this (default: 3, SynthText 0)
             point: Literal['box_center', 'poly_center', 'first_vertex'] | None = None,  # GT point rule (default: per format; Total-Text test: first_vertex)
             keep_ignored: bool = False,       # keep the don't-care (###) words
@@ -276,8 +277,6 @@ def convert(fmt: Literal['icdar2013', 'icdar2015', 'totaltext', 'ctw1500', 'synt
             report: str | None = None,        # also write the counts as JSON here
             ):
     "Convert a benchmark's raw ground truth into the official annotation and eval-GT JSON files."
-    for name, v in (('--gt', gt), ('--out-ann', out_ann), ('--out-gts', out_gts)):
-        if v is None: raise UsageError(f'{name} is required')
     f = FilterConfig.preset(DEFAULT_FILTERS[fmt]).replace(drop_ignored=not keep_ignored, charset=not keep_chars)
     if min_len is not None: f = f.replace(min_len=min_len)
     ann, gts, counts, removed = convert_dataset(fmt, gt, images, f, point, not no_image_check)

@@ -10,7 +10,7 @@ from typing import Sequence
 import cv2
 import numpy as np
 import torch
-from .core import save_json
+from .core import default_device, save_json
 from .formats import sample_key
 from .readers import IMAGE_EXTS, read_image
 from .viz import draw_points
@@ -96,7 +96,7 @@ def spot(target: str,                 # an image, or a folder of images (searche
          ) -> dict:
     "Read the words of an image or a folder of images with a trained spotter: words, points and scores."
     files, base = find_images(target)
-    model = load_spotter(ckpt).to(device or ('cuda' if torch.cuda.is_available() else 'cpu'))
+    model = load_spotter(ckpt).to(default_device(device))
     result, counts = {}, Counter()
     for f in files:
         img = read_image(f)

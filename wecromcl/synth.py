@@ -7,6 +7,7 @@ from __future__ import annotations
 import re, time
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Literal
 from pathlib import Path
 import numpy as np
 import cv2
@@ -418,29 +419,28 @@ def write_synth(out, n: int, seed: int = 0, cfg: SynthConfig | None = None, qual
     return meta
 
 def synth(out: str = 'outputs/synth',  # output folder
-          n: int = 100,                # number of images
+          n_images: int = 100,         # number of images
           seed: int = 0,               # data set seed: image i depends on (seed, i) only
-          size: int | None = None,     # image side (square images); default: the preset's
-          preset: str = 'official',    # SynthConfig preset: official (2-6 words), tiny, hard
+          side: int | None = None,     # image side (square images); default: the preset's
+          preset: Literal['official', 'tiny', 'hard'] = 'official',  # SynthConfig preset: official (2-6 words), tiny, hard
           words: list[int] | None = None,  # words per image: MIN MAX (overrides the preset)
           fonts: str | None = None,    # folder of extra fonts (ttf/otf)
           photos: str | None = None,   # folder of background photos
           no_system_fonts: bool = False,  # use only matplotlib's fonts (and --fonts): the same pixels on any machine
           ):
     "Write a synthetic scene-text data set: images/, labels.json, gts.json, polygons.json."
-    if n < 1: raise UsageError(f'--n must be at least 1, got {n}')
-    try: cfg = SynthConfig.preset(preset)
-    except ValueError as e: raise UsageError(str(e)) from None
+    if n_images < 1: raise UsageError(f'--n-images must be at least 1, got {n_images}')
+    cfg = SynthConfig.preset(preset)
     kw = dict(fonts=fonts, photos=photos, system_fonts=not no_system_fonts)
-    if size is not None:
-        if size < 32: raise UsageError(f'--size must be at least 32, got {size}')
-        kw.update(height=(size, size), width=(size, size))
+    if side is not None:
+        if side < 32: raise UsageError(f'--side must be at least 32, got {side}')
+        kw.update(height=(side, side), width=(side, side))
     if words is not None:
         if len(words) != 2 or not 0 <= words[0] <= words[1]: raise UsageError(f'--words takes MIN MAX with 0 <= MIN <= MAX, got {words}')
         kw.update(words=tuple(words))
     cfg = cfg.replace(**kw)
     t0 = time.time()
-    meta = write_synth(out, n, seed, cfg)
+    meta = write_synth(out, n_images, seed, cfg)
     dt = time.time() - t0
-    print(f'wrote {n} images with {meta["words"]} words to {out}/ (labels.json, gts.json, polygons.json, config.json) '
-          f'in {dt:.1f} s ({n / dt:.1f} images/s)')
+    print(f'wrote {n_images} images with {meta["words"]} words to {out}/ (labels.json, gts.json, polygons.json, config.json) '
+          f'in {dt:.1f} s ({n_images / dt:.1f} images/s)')

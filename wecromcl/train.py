@@ -13,7 +13,7 @@ from fastai.basics import Callback
 from fastai.callback.progress import CSVLogger
 from fastai.distributed import DistributedDL
 import torch.distributed as dist
-from .core import VAL_SEED_OFFSET, UsageError, atomic_write, default_device, remove_stale_temporaries, save_json
+from .core import VAL_SEED_OFFSET, Preset, UsageError, atomic_write, check_numbers, default_device, remove_stale_temporaries, save_json
 from .formats import Sample, Word, load_annotations, load_eval_gts, samples_from_annotations
 from .synth import SynthConfig, SynthDataset, synth_eval_samples
 from .model import WeCromCL, WeCromCLConfig
@@ -23,7 +23,8 @@ from .metric import COLLAPSE_COS
 from .learner import TrainConfig, Checkpoint, TimeBudget, fit_stage1, restore_checkpoint, stage1_dls, stage1_learner
 
 # %% auto #0
-__all__ = ['RUN_FILES', 'Throughput', 'EpochTable', 'steps_for', 'keep_epochs', 'RunLog', 'train', 'stage1_distrib_ctx']
+__all__ = ['RUN_FILES', 'TIME_GUARD', 'Throughput', 'EpochTable', 'steps_for', 'keep_epochs', 'RunLog', 'train',
+           'stage1_distrib_ctx']
 
 # %% ../nbs/10a_train.ipynb #0a26ae93
 class Throughput(Callback):
@@ -112,9 +113,11 @@ class RunLog(CSVLogger):
     def after_epoch(self): self.skipping = False
 
 # %% ../nbs/10a_train.ipynb #c7384077
+TIME_GUARD = 1.15  # --minutes plans the steps from a timed sample; the run stops anyway at this multiple of it
+
 def train(*,
           out: str,                     # run folder (checkpoint.pth, log.csv, losses.json, summary.json)
-          preset: Literal['tiny', 'official'] = 'tiny',  # model and recipe preset
+          preset: Preset = 'tiny',      # model and recipe preset
           data: str | None = None,      # 'synth' or 'synth:N' (the generator); or use --ann/--img-root
           ann: str | None = None,       # training annotations {image: [words]} (official format)
           img_root: str | None = None,  # folder the annotation (and --val-gts) paths are relative to
@@ -150,6 +153,7 @@ def train(*,
     if ann and not img_root: raise UsageError('--ann needs --img-root')
     if img_root and not Path(img_root).is_dir(): raise FileNotFoundError(f'--img-root {img_root} is not a folder')
     if not resume and (minutes is None) == (steps is None): raise UsageError('give exactly one of --minutes and --steps')
+    check_numbers(minutes=minutes, steps=steps, bs=bs, size=size, lr=lr, epoch_len=epoch_len, val=val, workers=workers)
     settings = {}
     if config: mcfg, settings = config_from_official_yaml(config)
     else: mcfg = WeCromCLConfig.preset(preset)
@@ -190,7 +194,7 @@ def train(*,
     else:
         if minutes is not None: steps = steps_for(learn, minutes)
         n_epoch = max(1, math.ceil(steps / cfg.epoch_len))
-    cbs = [TimeBudget(minutes * 1.15)] if minutes is not None and ck is None else []
+    cbs = [TimeBudget(minutes * TIME_GUARD)] if minutes is not None and ck is None else []
     print(f'training {type(model).__name__} ({sum(p.numel() for p in model.parameters()) / 1e6:.2f} M parameters) '
           f'on {dev}: {n_epoch} epochs x {cfg.epoch_len} steps of {cfg.bs} images, {cfg.optimizer} + {cfg.schedule}, '
           f'lr {cfg.lr:g}, long side {cfg.size}' + (f'; resuming at epoch {start}' if ck is not None else ''))

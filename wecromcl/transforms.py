@@ -5,18 +5,20 @@
 # %% ../nbs/08a_transforms.ipynb #477684c5
 from __future__ import annotations
 import math
-from typing import Sequence
+from typing import Literal, Sequence
 import cv2
 import numpy as np
 import torch
 
 # %% auto #0
-__all__ = ['IMAGENET_MEAN', 'IMAGENET_STD', 'OFFICIAL_TEST_SIDES', 'ceil32', 'test_size', 'normalize_image', 'pad_images',
-           'prepare_image', 'random_rotate', 'random_resize', 'random_blur', 'color_jitter', 'train_augment']
+__all__ = ['IMAGENET_MEAN', 'IMAGENET_STD', 'Benchmark', 'OFFICIAL_TEST_SIDES', 'ceil32', 'test_size', 'normalize_image',
+           'pad_images', 'prepare_image', 'random_rotate', 'random_resize', 'random_blur', 'color_jitter',
+           'train_augment']
 
 # %% ../nbs/08a_transforms.ipynb #be5fc916
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
+Benchmark = Literal['icdar2015', 'icdar2013', 'totaltext', 'synthtext']  # --dataset: the benchmarks with an official test resize
 OFFICIAL_TEST_SIDES = {'icdar2015': dict(max_side=1696), 'icdar2013': dict(max_side=1152),
                        'totaltext': dict(min_side=896), 'synthtext': dict(min_side=672)}  # official configs
 

@@ -1,0 +1,64 @@
+"""Group 6 of the reliability issue: a user's mistake is one line naming the file or the option, exit status 2, no
+traceback; each case runs the installed command on real files."""
+import pytest, torch
+
+TRAIN = ['train', '--data', 'synth:8', '--val', '0', '--bs', '2', '--size', '64', '--steps', '1', '--device', 'cpu']
+
+
+def one_line_error(r, *needles):
+    assert r.returncode == 2, (r.returncode, r.stdout[-500:], r.stderr[-2000:])
+    assert 'Traceback' not in r.stderr and r.stderr.count('\n') == 1, r.stderr
+    assert all(n in r.stderr for n in needles), r.stderr
+
+
+@pytest.fixture(scope='module')
+def annotated(tmp_path_factory):
+    d = tmp_path_factory.mktemp('ann')
+    (d / 'ann.json').write_text('{}')
+    return d
+
+
+@pytest.mark.parametrize('content', [b'', b'PK\x03\x04 truncated', bytes(range(256)) * 8], ids=['empty', 'truncated', 'random'])
+def test_unreadable_checkpoint(wecromcl, annotated, tmp_path, content):
+    (tmp_path / 'w.pth').write_bytes(content)
+    r = wecromcl('locate', '--ckpt', tmp_path / 'w.pth', '--ann', annotated / 'ann.json', '--img-root', annotated)
+    one_line_error(r, 'w.pth')
+
+
+@pytest.mark.parametrize('where', ['file', 'under_file', 'proc'])
+def test_unwritable_out(wecromcl, annotated, tmp_path, where):
+    (tmp_path / 'f').write_text('x')
+    out = {'file': tmp_path / 'f', 'under_file': tmp_path / 'f' / 'r.json', 'proc': '/proc/wecromcl/r.json'}[where]
+    if where == 'file': (tmp_path / 'f').unlink(); (tmp_path / 'f').mkdir()  # --out names a folder
+    r = wecromcl('locate', '--ann', annotated / 'ann.json', '--img-root', annotated, '--out', out)
+    one_line_error(r, '--out')
+
+
+@pytest.mark.parametrize('option, value, says', [('--steps', '0', 'at least 1'), ('--minutes', '-1', 'positive'),
+                                                 ('--size', '17', 'multiple of 32'), ('--bs', '0', 'at least 1')])
+def test_bad_numbers(wecromcl, tmp_path, option, value, says):
+    args = [a for a in TRAIN if a not in ('--steps', '1')] if option in ('--steps', '--minutes') else list(TRAIN)
+    if option in args: i = args.index(option); args[i + 1] = value
+    else: args += [option, value]
+    one_line_error(wecromcl(*args, '--out', tmp_path / 'run'), f'{option} {value}', says)
+    assert not (tmp_path / 'run').exists()  # refused before anything was written
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason='a GPU is visible')
+def test_cuda_without_gpu(wecromcl, tmp_path):
+    args = [a if a != 'cpu' else 'cuda' for a in TRAIN]
+    one_line_error(wecromcl(*args, '--out', tmp_path / 'run'), '--device cuda', 'no such CUDA device')
+
+
+def test_not_a_device(wecromcl, tmp_path):
+    one_line_error(wecromcl('bench', 'model', '--device', 'gpu', '--json', tmp_path / 'm.json'), '--device gpu')
+
+
+def test_malformed_yaml(wecromcl, tmp_path):
+    (tmp_path / 'c.yaml').write_text('model: [unclosed\n')
+    one_line_error(wecromcl(*TRAIN, '--config', tmp_path / 'c.yaml', '--out', tmp_path / 'run'), 'c.yaml', 'YAML')
+
+
+def test_bad_choice_is_argparse_usage(wecromcl, tmp_path):
+    r = wecromcl('train', '--preset', 'huge', '--out', tmp_path / 'run')
+    assert r.returncode == 2 and "invalid choice: 'huge'" in r.stderr and 'Traceback' not in r.stderr
