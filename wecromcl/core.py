@@ -13,8 +13,8 @@ import torch
 # %% auto #0
 __all__ = ['NUMBER_RULES', 'EVAL_SEED', 'VAL_SEED_OFFSET', 'EASY_SEED_OFFSET', 'STREAM_TRAIN_BATCH', 'STREAM_VALID_BATCH',
            'STREAM_AUGMENT', 'Preset', 'Config', 'assets_dir', 'asset', 'atomic_write', 'remove_stale_temporaries',
-           'save_json', 'UsageError', 'check_arg', 'check_numbers', 'check_writable', 'read_checkpoint',
-           'default_device', 'model_device', 'unwrapped', 'eval_mode']
+           'save_json', 'UsageError', 'check_arg', 'check_numbers', 'check_writable', 'check_writable_file',
+           'read_checkpoint', 'default_device', 'model_device', 'unwrapped', 'eval_mode']
 
 # %% ../nbs/00_core.ipynb #b44eb6f9
 class Config:
@@ -147,6 +147,13 @@ def check_writable(folder, arg: str) -> Path:
         with tempfile.NamedTemporaryFile(dir=folder): pass
     except OSError as e: raise UsageError(f'{arg} {folder}: cannot write there ({e.strerror or e})') from None
     return folder
+
+def check_writable_file(path, arg: str) -> Path:
+    "`check_writable` for the folder of the output file `path`, which must not be a folder itself."
+    path = Path(path)
+    if path.is_dir(): raise UsageError(f'{arg} {path} is a folder: give a file name')
+    check_writable(path.parent, arg)
+    return path
 
 # %% ../nbs/00_core.ipynb #8dcb6bdc
 def read_checkpoint(path, map_location='cpu'):
