@@ -99,6 +99,8 @@ def small():
     "160x160 images with 2-6 words: the CPU recipe's data and its evaluation set (the `official` images, scaled down)."
     return SynthConfig(height=(160, 160), width=(160, 160), font_size=(12, 30))
 
+SynthPreset = Literal['official', 'tiny', 'hard', 'small', 'easy']  # the registered presets, as a checked choice
+
 @SynthConfig.register
 def easy():
     "160x160 images with 1-2 random 2-4-letter strings in large, straight type: where a curriculum starts."
@@ -422,7 +424,7 @@ def synth(out: str = 'outputs/synth',  # output folder
           n_images: int = 100,         # number of images
           seed: int = 0,               # data set seed: image i depends on (seed, i) only
           side: int | None = None,     # image side (square images); default: the preset's
-          preset: Literal['official', 'tiny', 'hard'] = 'official',  # SynthConfig preset: official (2-6 words), tiny, hard
+          preset: SynthPreset = 'official',  # SynthConfig preset (official: 512 px, 2-6 words; see `SynthConfig.presets()`)
           words: list[int] | None = None,  # words per image: MIN MAX (overrides the preset)
           fonts: str | None = None,    # folder of extra fonts (ttf/otf)
           photos: str | None = None,   # folder of background photos
