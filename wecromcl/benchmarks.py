@@ -4,7 +4,7 @@
 
 # %% ../nbs/90_benchmarks.ipynb #12294478
 from __future__ import annotations
-import json, os, platform, statistics, subprocess, sys, time
+import json, math, os, platform, statistics, subprocess, sys, time
 from functools import partial
 from pathlib import Path
 from typing import Literal
@@ -12,10 +12,17 @@ import cv2
 import numpy as np
 import torch
 import wecromcl
-from .core import EVAL_SEED, Preset, default_device, save_json
+from fastai.basics import Callback, CancelFitException, CancelValidException, noop
+from .core import EVAL_SEED, Preset, check_arg, check_numbers, default_device, eval_mode, save_json
 from .install import extension_error, install_info
 from .msda import OP_DEVICES, OP_DTYPES, ms_deform_attn_reference, msda_inputs
-from .synth import SynthConfig, SynthDataset, synth_sample
+from .synth import SynthConfig, SynthDataset, SynthPreset, synth_sample, write_synth
+from .formats import load_eval_gts
+from .e2e import e2e_metric
+from .spotter import Spotter, SpotterConfig, save_spotter
+from .spotter_learner import PointDataset, SpotterTrainConfig, fit_spotter, spotter_dls, spotter_learner
+from .pipeline import spotter_e2e, trivial_result
+from .train import steps_for
 from .model import WeCromCL, WeCromCLConfig
 from .objective import stage1_loss
 from .learner import TrainConfig, default_workers, stage1_dls
@@ -23,7 +30,7 @@ from .emergence import ablation_configs, emergence_run
 
 # %% auto #0
 __all__ = ['BENCH_SHAPES', 'timed', 'machine_info', 'bench_case', 'format_bench', 'bench_op', 'bench_synth', 'bench_model',
-           'bench_train', 'bench_emergence']
+           'bench_train', 'bench_emergence', 'E2ECurve', 'bench_spotter_curve']
 
 # %% ../nbs/90_benchmarks.ipynb #df7aa6ce
 def timed(fn, repeats: int = 1, device: str = 'cpu') -> list[float]:
@@ -284,3 +291,63 @@ def bench_emergence(minutes: float = 5.0,  # training budget of each run
                   machine=machine_info(device or 'cpu'), runs=rows)
     print(f'wrote {save_json(report, json, indent=1)}')
     return report
+
+# %% ../nbs/90_benchmarks.ipynb #d325e4b0
+class E2ECurve(Callback):
+    "End-to-end Hmean on held-out images every `every` minutes of training and at the end; stops after `minutes`."
+    order = 75  # after the recorder; the clock leaves the evaluations out
+    def __init__(self, gts: dict, root: Path, minutes: float, every: float):
+        self.gts, self.root, self.seconds, self.every = gts, Path(root), minutes * 60, every * 60
+    def before_fit(self): self.trained, self.next, self.rows, self.t0 = 0.0, self.every, [], time.perf_counter()
+    def after_epoch(self):
+        self.trained += time.perf_counter() - self.t0
+        if self.trained >= self.next and self.trained < self.seconds:
+            self.evaluate(); self.next += self.every
+        if self.trained >= self.seconds: raise CancelFitException()
+        self.t0 = time.perf_counter()
+    def before_validate(self): raise CancelValidException()  # the curve is the validation
+    def after_fit(self): self.evaluate()
+    def evaluate(self):
+        with eval_mode(self.learn.model) as m: e = spotter_e2e(m, self.gts, self.root)
+        row = dict(minutes=round(self.trained / 60, 2), steps=self.learn.train_iter,
+                   **{k: e[k] for k in ('precision', 'recall', 'hmean', 'tp', 'det', 'n_gt')})
+        if row['steps'] and (not self.rows or self.rows[-1]['steps'] != row['steps']):
+            self.rows.append(row)
+            print(f"{row['minutes']:>8.1f}{row['steps']:>8}{row['precision']:>8.3f}{row['recall']:>8.3f}{row['hmean']:>8.3f}", flush=True)
+
+def bench_spotter_curve(minutes: float = 60.0,   # training time (the evaluations are not counted)
+                        every: float = 10.0,     # minutes of training between two evaluations
+                        n_test: int = 200,       # held-out synthetic images (seed `EVAL_SEED`)
+                        synth: SynthPreset = 'small',  # generator preset of the training and the held-out images
+                        preset: Preset = 'tiny',  # spotter model and recipe preset
+                        out: str = 'outputs/bench_spotter_curve',  # working folder: the held-out images, the weights
+                        json: str | None = None,  # also write the curve to this JSON file
+                        seed: int = 0,           # seed of the training images and the initial weights
+                        workers: int = 0,        # processes drawing batches
+                        device: str | None = None,  # torch device (default: cuda when available, else cpu)
+                        ) -> dict:
+    "The spotter on the generator's ground-truth points: end-to-end Hmean (no lexicon) on held-out images over training minutes."
+    check_numbers(minutes=minutes, workers=workers); check_arg(every > 0, 'every', every, 'positive')
+    out, dev, cfg = Path(out), default_device(device), SynthConfig.preset(synth)
+    write_synth(out/'test', n_test, EVAL_SEED, cfg, verbose=False)
+    gts = load_eval_gts(out/'test/gts.json')
+    seen = {str(i): {'text': [w.text for w in synth_sample(cfg, seed, i).words]} for i in range(n_test)}
+    base = e2e_metric(trivial_result(seen, gts, out/'test'), gts, thresholds=(0.0,))
+    torch.manual_seed(seed)
+    mcfg, tcfg = SpotterConfig.preset(preset), SpotterTrainConfig.preset(preset, seed=seed)
+    model = Spotter(mcfg).to(dev)
+    curve = E2ECurve(gts, out/'test', minutes, every)
+    dls = spotter_dls(PointDataset(SynthDataset(cfg, seed=seed)), cfg=tcfg, model_cfg=mcfg, device=dev, workers=workers)
+    learn = spotter_learner(dls, model, tcfg, path=out, cbs=[curve]); learn.logger = noop  # the curve's rows are the log
+    epochs = max(1, math.ceil(steps_for(learn, minutes) / tcfg.epoch_len))  # one cycle that ends as the time does
+    print(f'spotter `{preset}` on `{synth}` ground-truth points for {minutes:g} min ({epochs} epochs of {tcfg.epoch_len} '
+          f'steps planned) on {dev}; end-to-end on {n_test} held-out images, no lexicon; trivial baseline Hmean '
+          f"{base['hmean']:.3f}\n{'minutes':>8}{'steps':>8}{'P':>8}{'R':>8}{'Hmean':>8}")
+    with learn.no_bar(): fit_spotter(learn, epochs)
+    save_spotter(learn.model, out/'spotter.pth', train_config=tcfg.to_dict())
+    res = dict(benchmark='spotter_curve', preset=preset, synth=synth, minutes=minutes, n_test=n_test, eval_seed=EVAL_SEED,
+               device=str(dev), threads=torch.get_num_threads(), curve=curve.rows,
+               trivial={k: base[k] for k in ('precision', 'recall', 'hmean')}, machine=machine_info(str(dev)))
+    if json: print(f'wrote {save_json(res, json, indent=1)}')
+    return res
+

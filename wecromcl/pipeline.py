@@ -27,7 +27,7 @@ from .synth import SynthConfig, SynthDataset, write_synth
 from .train import EpochTable
 
 # %% auto #0
-__all__ = ['pseudo_label', 'point_source', 'SpotterCheckpoint', 'train_spotter', 'trivial_result', 'bench_spotter']
+__all__ = ['pseudo_label', 'point_source', 'SpotterCheckpoint', 'train_spotter', 'spotter_e2e', 'trivial_result', 'bench_spotter']
 
 # %% ../nbs/25_pipeline.ipynb #1d8b8a18
 def pseudo_label(*,
@@ -128,7 +128,8 @@ def train_spotter(*,
     return path
 
 # %% ../nbs/25_pipeline.ipynb #94da0d50
-def _e2e_on(model: Spotter, gts: dict, root: Path) -> dict:
+def spotter_e2e(model: Spotter, gts: dict, root: Path) -> dict:
+    "SPTS's end-to-end metric (no lexicon, every score) of `model` reading the images of `gts` under `root`."
     keys = list(gts)
     spots = [spot_images(model, [read_image(root/k)])[0] for k in keys]
     result = {k: {'text': [s.text for s in sp], 'points': [list(s.point) for s in sp], 'scores': [s.score for s in sp]}
@@ -167,7 +168,7 @@ def bench_spotter(json: str | None = None,   # also write the result to this JSO
     for points, labels in (('gt', out/'train/gts.json'), ('pseudo', out/'pseudo.json')):
         ck = train_spotter(points=points, labels=str(labels), img_root=str(out/'train'), out=str(out/points),
                            epochs=epochs, epoch_len=epoch_len, seed=seed)
-        m = _e2e_on(load_spotter(ck), test_gts, out/'test')
+        m = spotter_e2e(load_spotter(ck), test_gts, out/'test')
         rows[points] = {k: m[k] for k in ('precision', 'recall', 'hmean', 'tp', 'det', 'n_gt')}
     base = e2e_metric(trivial_result(gts, test_gts, out/'test'), test_gts, thresholds=(0.0,))
     rows['trivial'] = {k: base[k] for k in ('precision', 'recall', 'hmean', 'tp', 'det', 'n_gt')}
