@@ -317,7 +317,7 @@ class E2ECurve(Callback):
 
 def bench_spotter_curve(minutes: float = 60.0,   # training time (the evaluations are not counted)
                         every: float = 10.0,     # minutes of training between two evaluations
-                        n_test: int = 200,       # held-out synthetic images (seed `EVAL_SEED`)
+                        n_eval: int = 200,       # held-out synthetic images (seed `EVAL_SEED`)
                         synth: SynthPreset = 'small',  # generator preset of the training and the held-out images
                         preset: Preset = 'tiny',  # spotter model and recipe preset
                         out: str = 'outputs/bench_spotter_curve',  # working folder: the held-out images, the weights
@@ -329,9 +329,9 @@ def bench_spotter_curve(minutes: float = 60.0,   # training time (the evaluation
     "The spotter on the generator's ground-truth points: end-to-end Hmean (no lexicon) on held-out images over training minutes."
     check_numbers(minutes=minutes, workers=workers); check_arg(every > 0, 'every', every, 'positive')
     out, dev, cfg = Path(out), default_device(device), SynthConfig.preset(synth)
-    write_synth(out/'test', n_test, EVAL_SEED, cfg, verbose=False)
+    write_synth(out/'test', n_eval, EVAL_SEED, cfg, verbose=False)
     gts = load_eval_gts(out/'test/gts.json')
-    seen = {str(i): {'text': [w.text for w in synth_sample(cfg, seed, i).words]} for i in range(n_test)}
+    seen = {str(i): {'text': [w.text for w in synth_sample(cfg, seed, i).words]} for i in range(n_eval)}
     base = e2e_metric(trivial_result(seen, gts, out/'test'), gts, thresholds=(0.0,))
     torch.manual_seed(seed)
     mcfg, tcfg = SpotterConfig.preset(preset), SpotterTrainConfig.preset(preset, seed=seed)
@@ -341,11 +341,11 @@ def bench_spotter_curve(minutes: float = 60.0,   # training time (the evaluation
     learn = spotter_learner(dls, model, tcfg, path=out, cbs=[curve]); learn.logger = noop  # the curve's rows are the log
     epochs = max(1, math.ceil(steps_for(learn, minutes) / tcfg.epoch_len))  # one cycle that ends as the time does
     print(f'spotter `{preset}` on `{synth}` ground-truth points for {minutes:g} min ({epochs} epochs of {tcfg.epoch_len} '
-          f'steps planned) on {dev}; end-to-end on {n_test} held-out images, no lexicon; trivial baseline Hmean '
+          f'steps planned) on {dev}; end-to-end on {n_eval} held-out images, no lexicon; trivial baseline Hmean '
           f"{base['hmean']:.3f}\n{'minutes':>8}{'steps':>8}{'P':>8}{'R':>8}{'Hmean':>8}")
     with learn.no_bar(): fit_spotter(learn, epochs)
     save_spotter(learn.model, out/'spotter.pth', train_config=tcfg.to_dict())
-    res = dict(benchmark='spotter_curve', preset=preset, synth=synth, minutes=minutes, n_test=n_test, eval_seed=EVAL_SEED,
+    res = dict(benchmark='spotter_curve', preset=preset, synth=synth, minutes=minutes, n_eval=n_eval, eval_seed=EVAL_SEED,
                device=str(dev), threads=torch.get_num_threads(), curve=curve.rows,
                trivial={k: base[k] for k in ('precision', 'recall', 'hmean')}, machine=machine_info(str(dev)))
     if json: print(f'wrote {save_json(res, json, indent=1)}')

@@ -32,7 +32,7 @@ from .metric import COLLAPSE_COS, PROBE_WORDS, evaluate_anchors, map_spread, tex
 # %% auto #0
 __all__ = ['TrainConfig', 'official', 'tiny', 'valid_plan', 'Stage1DL', 'default_workers', 'stage1_dls', 'Stage1DataLoaders',
            'AnchorHmean', 'CollapseProbe', 'Stage1Learner', 'stage1_learner', 'TextFreeze', 'EpochSeed', 'fit_stage1',
-           'float_output', 'Stage1MixedPrecision', 'Stage1Preds', 'Stage1Prediction', 'numpy_rng_state', 'plain_state',
+           'float_output', 'Stage1MixedPrecision', 'Stage1Preds', 'numpy_rng_state', 'plain_state',
            'set_numpy_rng_state', 'save_checkpoint', 'restore_checkpoint', 'Checkpoint', 'TimeBudget']
 
 # %% ../nbs/10_learner.ipynb #bcbd9659
@@ -312,11 +312,9 @@ import fastai.callback.hook  # adds `Learner.summary`
 from fastai.basics import patch, to_float
 from fastai.callback.fp16 import AMPMode, MixedPrecision
 from torch.amp import GradScaler
-from typing import NamedTuple
 from .model import Stage1Output
-from .locate import locate_image
+from .locate import Located, locate_image
 from .objective import stage1_logits
-from .readers import read_image
 
 def float_output(pred):
     "fastai's `to_float` that keeps a `Stage1Output` (fastai rebuilds a tuple from a list, which a NamedTuple refuses)."
@@ -360,22 +358,13 @@ def get_preds(self: Stage1Learner, ds_idx=1, dl=None, with_input=False, with_dec
     return Learner.get_preds(self, ds_idx, dl, with_input, with_decoded, False, act, inner, False,
                              L(cbs) + [Stage1Preds()], **kwargs)
 
-class Stage1Prediction(NamedTuple):
-    "Each word of one image: its anchor point in the image's pixels, the peak there, and its group's map."
-    texts: list[str]
-    points: list[list[float]]  # [x, y] per word
-    scores: list[float]
-    maps: torch.Tensor         # (U, h, w): one map per distinct lower-cased word, in first-seen order
-
 @patch
-def predict(self: Stage1Learner, item) -> Stage1Prediction:
+def predict(self: Stage1Learner, item) -> Located:
     "Where each word of `item` (a `Sample`, or `(image or path, words)`) is, at the learner's validation size."
     img, words = (sample_image(item), [w.text for w in item.words]) if isinstance(item, Sample) else item
-    if not isinstance(img, np.ndarray): img = read_image(img)
     cfg = self.train_cfg
     model = getattr(self.model, 'module', self.model); was = model.training; model.eval()
-    try: return Stage1Prediction(*locate_image(model, img, list(words), max_side=cfg.val_max_side if cfg.val_max_side > 0
-                                                else cfg.size, return_maps=True))
+    try: return locate_image(model, img, list(words), max_side=cfg.val_max_side if cfg.val_max_side > 0 else cfg.size)
     finally: model.train(was)
 
 # %% ../nbs/10_learner.ipynb #68a3e91c

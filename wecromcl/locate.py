@@ -6,39 +6,46 @@
 from __future__ import annotations
 import time
 from pathlib import Path
-from typing import Sequence
+from typing import NamedTuple, Sequence
 import numpy as np
 import torch
-from .core import UsageError, check_writable, default_device, model_device
-from .transforms import OFFICIAL_TEST_SIDES, prepare_image
+from .core import Preset, UsageError, check_writable, check_writable_file, default_device, model_device
+from .transforms import OFFICIAL_TEST_SIDES, Benchmark, prepare_image
 from .anchors import locate_words, word_groups
-from .formats import Sample, load_annotations, sample_key, samples_from_annotations, save_results
-from .readers import sample_image
+from .formats import Sample, Word, load_annotations, sample_key, samples_from_annotations, save_results
+from .readers import read_image, sample_image
 from .model import WeCromCL
 from .checkpoint import load_model
 from . import viz
 
 # %% auto #0
-__all__ = ['locate_image', 'drawing_path', 'locate_dataset', 'locate']
+__all__ = ['DEFAULT_RESULT', 'Located', 'locate_image', 'drawing_path', 'locate_dataset', 'locate']
 
 # %% ../nbs/09c_locate.ipynb #67c563ce
+class Located(NamedTuple):
+    "Each word of one image: its anchor point in the image's pixels, the peak there, and its group's map."
+    texts: list[str]
+    points: list[list[float]]  # [x, y] per word
+    scores: list[float]
+    maps: torch.Tensor         # (U, h, w): one map per distinct lower-cased word, in first-seen order
+
 @torch.no_grad()
 def locate_image(model: WeCromCL,
-                 img: np.ndarray,           # (H, W, 3) uint8 RGB
+                 img: np.ndarray | str | Path,  # (H, W, 3) uint8 RGB, or an image file
                  words: Sequence[str],      # the transcriptions known to be in the image
                  min_side: int = -1,        # official test resize (see `transforms.test_size`)
                  max_side: int = -1,
-                 return_maps: bool = False,  # also return the (U, h, w) maps, one per lower-cased word
-                 ):
-    "Anchor points of `words` in `img`: (texts, points [[x, y]] in pixels, scores)[, maps]."
-    if not words: return ([], [], [], torch.zeros(0, 0, 0)) if return_maps else ([], [], [])
+                 ) -> Located:
+    "Anchor points of `words` in `img`, in its pixels, with their scores and maps."
+    if not isinstance(img, np.ndarray): img = read_image(img)
+    if not words: return Located([], [], [], torch.zeros(0, 0, 0))
     x, (rw, rh) = prepare_image(img, min_side, max_side)              # (1, 3, H', W')
     groups = list(word_groups(words))
     f_img = model.encode_image(x.to(model_device(model)))                  # (1, C, h, w)
     _, maps = model.attention_maps(f_img, model.encode_text(groups))  # (1, U, h·w)
     maps = maps[0].view(len(groups), *f_img.shape[-2:]).float().cpu()  # (U, h, w)
-    texts, points, scores = locate_words(maps, list(words), rw, rh, model.cfg.image.use_stride)
-    return (texts, points, scores, maps) if return_maps else (texts, points, scores)
+    return Located(*locate_words(maps, list(words), rw, rh, model.cfg.image.use_stride), maps)
+
 
 # %% ../nbs/09c_locate.ipynb #9d09df98
 def drawing_path(vis, key: str) -> Path:
@@ -52,7 +59,7 @@ def locate_dataset(model: WeCromCL, samples: Sequence[Sample], min_side: int = -
     result = {}
     for i, s in enumerate(samples):
         img = sample_image(s)
-        texts, points, scores, maps = locate_image(model, img, [w.text for w in s.words], min_side, max_side, return_maps=True)
+        texts, points, scores, maps = locate_image(model, img, [w.text for w in s.words], min_side, max_side)
         key = sample_key(s.path, root)
         result[key] = {'text': texts, 'points': points, 'scores': scores}
         if vis is not None: viz.save_png(viz.image_sheet(img, maps, texts, points, scores), drawing_path(vis, key))
@@ -60,36 +67,58 @@ def locate_dataset(model: WeCromCL, samples: Sequence[Sample], min_side: int = -
     return result
 
 # %% ../nbs/09c_locate.ipynb #e6eaaff1
-def locate(*,
-           ckpt: str | None = None,  # kit checkpoint or official state dict (default: the shipped tiny weights)
-           ann: str,           # annotations {image path: [words]} (official format)
-           img_root: str,      # folder the annotation paths are relative to
-           out: str = 'outputs/locate/result.json',  # result JSON (official format)
+DEFAULT_RESULT = 'outputs/locate/result.json'  # where `wecromcl locate --ann` writes when no --out is given
+
+def _asked(images, words) -> list[Sample]:
+    "The samples of a one-off question: every image with the same `words`."
+    if not words: raise UsageError('IMAGE... needs --words: the words to look for')
+    for p in images:
+        if not Path(p).is_file(): raise FileNotFoundError(f'no such image: {p}')
+    return [Sample(str(p), [Word(w) for w in words]) for p in images]
+
+def _print_located(result: dict):
+    for key, r in result.items():
+        print(key)
+        for t, (x, y), s in zip(r['text'], r['points'], r['scores']): print(f'  {t:<24} x {x:8.1f}  y {y:8.1f}  score {s:.3f}')
+
+def locate(*images: str,               # images to ask about directly, with --words (instead of --ann/--img-root)
+           words: list[str] | None = None,  # with IMAGE...: the words to find in every one of them
+           ckpt: str | None = None,     # kit checkpoint or official state dict (default: the shipped tiny weights)
+           ann: str | None = None,      # annotations {image path: [words]} (official format)
+           img_root: str | None = None,  # folder the annotation paths are relative to
+           out: str | None = None,      # result JSON (official format); with --ann, by default outputs/locate/result.json
            vis: str | None = None,      # also draw each image's anchors and maps into this folder (PNG)
-           preset: str | None = None,   # preset of a bare state dict (default: official)
-           dataset: str | None = None,  # apply this benchmark's official test resize: icdar2015, icdar2013, totaltext, synthtext
+           preset: Preset | None = None,  # preset of a bare state dict (default: official)
+           dataset: Benchmark | None = None,  # apply this benchmark's official test resize
            min_side: int = -1,          # test resize: short side (rounded up to 32; -1 = unused)
            max_side: int = -1,          # test resize: long side (rounded up to 32; -1 = unused)
            device: str | None = None,   # torch device (default: cuda when available, else cpu)
-           ):
-    "Locate the annotated words of every image with a stage-1 model; write the official result JSON."
+           ) -> dict:
+    """Locate words with a stage-1 model and write the official result JSON: the annotated words of every image of a
+    data set (--ann, --img-root), or the same --words in each IMAGE (printed as a table)."""
     if dataset is not None:
-        if dataset not in OFFICIAL_TEST_SIDES:
-            raise UsageError(f'--dataset must be one of {sorted(OFFICIAL_TEST_SIDES)}, got {dataset!r}')
         sides = OFFICIAL_TEST_SIDES[dataset]
         min_side, max_side = sides.get('min_side', min_side), sides.get('max_side', max_side)
-    if not Path(img_root).is_dir(): raise FileNotFoundError(f'--img-root {img_root} is not a folder')
-    samples = samples_from_annotations(load_annotations(ann), img_root)
-    check_writable(Path(out).parent, '--out')  # before the work, not after it
+    if images:
+        if ann or img_root: raise UsageError('give IMAGE... --words W..., or --ann ANN.json --img-root DIR, not both')
+        samples, root = _asked(images, words), None
+    else:
+        if words: raise UsageError('--words goes with IMAGE...; with --ann every image has its own words')
+        if not (ann and img_root): raise UsageError('give --ann ANN.json --img-root DIR, or IMAGE... --words W...')
+        if not Path(img_root).is_dir(): raise FileNotFoundError(f'--img-root {img_root} is not a folder')
+        samples, root, out = samples_from_annotations(load_annotations(ann), img_root), img_root, out or DEFAULT_RESULT
+    if out: check_writable_file(out, '--out')  # before the work, not after it
     if vis is not None:
-        inputs = {Path(img_root).resolve(), *(Path(s.path).resolve().parent for s in samples)}
+        inputs = {*(Path(s.path).resolve().parent for s in samples), *([Path(root).resolve()] if root else [])}
         if Path(vis).resolve() in inputs: raise UsageError(f'--vis {vis} holds input images: give a folder of its own')
         check_writable(vis, '--vis')
     model = load_model(ckpt, preset).to(default_device(device))
     t0 = time.perf_counter()
-    result = locate_dataset(model, samples, min_side, max_side, root=img_root, progress=True, vis=vis)
+    result = locate_dataset(model, samples, min_side, max_side, root=root, progress=True, vis=vis)
     dt = time.perf_counter() - t0
+    if images: _print_located(result)
     n = sum(len(r['points']) for r in result.values())
-    print(f'located {n} words in {len(result)} images in {dt:.1f} s ({len(result) / max(dt, 1e-9):.2f} images/s)')
-    print(f'wrote {save_results(result, out)}' + (f'; drawings in {vis}' if vis else ''))
+    print(f'located {n} words in {len(result)} images in {dt:.1f} s ({len(result) / max(dt, 1e-9):.2f} images/s)'
+          + (f'; wrote {save_results(result, out)}' if out else '') + (f'; drawings in {vis}' if vis else ''))
     return result
+

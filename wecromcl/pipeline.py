@@ -23,7 +23,7 @@ from .locate import locate
 from .spot import spot_images
 from .spotter import Spotter, SpotterConfig, load_spotter, save_spotter
 from .spotter_learner import PointDataset, SpotterTrainConfig, fit_spotter, spotter_dls, spotter_learner
-from .synth import SynthConfig, SynthDataset, write_synth
+from .synth import SynthConfig, SynthDataset, SynthPreset, write_synth
 from .train import EpochTable
 
 # %% auto #0
@@ -148,18 +148,18 @@ def trivial_result(train_labels: dict, gts: dict, root: Path) -> dict:
 def bench_spotter(json: str | None = None,   # also write the result to this JSON file
                   out: str = 'outputs/bench_spotter',  # working folder (data, pseudo labels, runs)
                   n_train: int = 64,         # synthetic training images
-                  n_test: int = 16,          # held-out synthetic images
+                  n_eval: int = 16,          # held-out synthetic images
                   epochs: int = 4,           # epochs of each spotter (the same budget for both)
                   epoch_len: int = 10,       # batches per epoch
                   ckpt: str | None = None,   # stage-1 weights for the pseudo points (default: shipped tiny)
-                  synth: str = 'tiny',       # SynthConfig preset of the images
+                  synth: SynthPreset = 'tiny',  # generator preset of the images
                   seed: int = 0,
                   ) -> dict:
     "The spotter trained on GT points vs on stage-1 pseudo points, same budget, end-to-end Hmean on held-out images."
     out = Path(out)
     cfg = SynthConfig.preset(synth)
     write_synth(out/'train', n_train, seed, cfg, verbose=False)
-    write_synth(out/'test', n_test, seed + 10_000, cfg, verbose=False)
+    write_synth(out/'test', n_eval, seed + 10_000, cfg, verbose=False)
     pseudo = pseudo_label(ann=str(out/'train/labels.json'), img_root=str(out/'train'), ckpt=ckpt, out=str(out/'pseudo.json'))
     gts = load_eval_gts(out/'train/gts.json')
     quality = anchor_metric(pseudo, gts)
@@ -173,10 +173,10 @@ def bench_spotter(json: str | None = None,   # also write the result to this JSO
     base = e2e_metric(trivial_result(gts, test_gts, out/'test'), test_gts, thresholds=(0.0,))
     rows['trivial'] = {k: base[k] for k in ('precision', 'recall', 'hmean', 'tp', 'det', 'n_gt')}
     res = dict(stage1=('shipped tiny weights' if ckpt is None else str(ckpt)), pseudo_anchor_hmean=quality['hmean'],
-               steps=epochs * epoch_len, n_train=n_train, n_test=n_test, synth=synth, spotter=rows)
+               steps=epochs * epoch_len, n_train=n_train, n_eval=n_eval, synth=synth, spotter=rows)
     print(f"\nstage-1 pseudo points ({res['stage1']}): anchor Hmean {quality['hmean']:.3f} against the GT points"
           + ('  (they do not localize: the pseudo row cannot beat chance)' if quality['hmean'] < 0.1 else ''))
-    print(f"{'points':<8}{'e2e P':>8}{'e2e R':>8}{'e2e H':>8}   ({res['steps']} steps each, {n_test} held-out images, no lexicon)")
+    print(f"{'points':<8}{'e2e P':>8}{'e2e R':>8}{'e2e H':>8}   ({res['steps']} steps each, {n_eval} held-out images, no lexicon)")
     for k, r in rows.items(): print(f"{k:<8}{r['precision']:>8.3f}{r['recall']:>8.3f}{r['hmean']:>8.3f}")
     if json: print(f'wrote {save_json(res, json, indent=1)}')
     return res
