@@ -4,7 +4,7 @@
 
 # %% ../nbs/25_pipeline.ipynb #f8b3ad8c
 from __future__ import annotations
-import random, time
+import json, random, time
 from collections import Counter
 from pathlib import Path
 from typing import Literal
@@ -24,10 +24,11 @@ from .spot import spot_images
 from .spotter import Spotter, SpotterConfig, load_spotter, save_spotter
 from .spotter_learner import PointDataset, SpotterTrainConfig, fit_spotter, spotter_dls, spotter_learner
 from .synth import SynthConfig, SynthDataset, SynthPreset, write_synth
-from .train import EpochTable
+from .train import EpochTable, RunLog
 
 # %% auto #0
-__all__ = ['pseudo_label', 'point_source', 'SpotterCheckpoint', 'train_spotter', 'spotter_e2e', 'trivial_result', 'bench_spotter']
+__all__ = ['SPOTTER_RUN_FILES', 'pseudo_label', 'point_source', 'SpotterCheckpoint', 'train_spotter', 'spotter_e2e',
+           'trivial_result', 'bench_spotter']
 
 # %% ../nbs/25_pipeline.ipynb #1d8b8a18
 def pseudo_label(*,
@@ -62,6 +63,8 @@ def point_source(points: str, labels: str | None, img_root: str | None, synth: s
     if not len(ds): raise ValueError(f'{labels}: no images')
     return ds
 
+SPOTTER_RUN_FILES = ('spotter.pth', 'checkpoint.pth', 'log.csv', 'losses.json')  # what a spotter run folder holds
+
 class SpotterCheckpoint(Callback):
     "After every epoch, write the whole training state (weights, optimizer, RNGs, epoch) for an exact `--resume`."
     order = 70  # before TimeBudget (80): a run stopped by its budget has its last epoch saved
@@ -76,7 +79,7 @@ def train_spotter(*,
                   labels: str | None = None,    # {image: {text, points}}: an eval GT (gt) or a stage-1 result (pseudo)
                   img_root: str | None = None,  # folder the --labels paths are relative to
                   synth: str | None = None,     # or (gt) the synthetic generator: PRESET or PRESET:N images
-                  out: str = 'outputs/spotter',  # run folder: spotter.pth, checkpoint.pth, losses.json
+                  out: str = 'outputs/spotter',  # run folder: spotter.pth, checkpoint.pth, log.csv, losses.json
                   preset: Preset = 'tiny',      # model and recipe preset (SpotterConfig / SpotterTrainConfig)
                   epochs: int = 10,             # epochs
                   epoch_len: int | None = None,  # batches per epoch (default: the preset's)
@@ -85,6 +88,7 @@ def train_spotter(*,
                   bs: int | None = None,        # images per batch (default: the preset's)
                   init: str | None = None,      # start from these weights (a kit spotter or an SPTS checkpoint)
                   resume: bool = False,         # continue the run in --out from its checkpoint.pth, exactly
+                  overwrite: bool = False,      # start again in an --out that already holds a run (replaces its files)
                   seed: int = 0,                # seed of the batches and the initial weights
                   device: str | None = None,    # torch device (default: cuda when available, else cpu)
                   workers: int = 0,             # processes drawing batches
@@ -92,6 +96,10 @@ def train_spotter(*,
                   ) -> Path:
     "Train the spotter (SPTS) on ground-truth or pseudo points; write spotter.pth."
     out = Path(out)
+    if resume and overwrite: raise UsageError('--resume continues the run in --out, --overwrite replaces it: give one')
+    held = [f for f in SPOTTER_RUN_FILES if (out/f).exists()]
+    if held and not (resume or overwrite):
+        raise UsageError(f"{out} already holds a run ({', '.join(held)}): --resume continues it, --overwrite starts it again")
     ck = None
     if resume:
         if not (out/'checkpoint.pth').is_file(): raise FileNotFoundError(f'--resume: no checkpoint.pth in {out}')
@@ -114,7 +122,7 @@ def train_spotter(*,
     model = load_spotter(init).train() if init and ck is None else Spotter(mcfg)
     run = dict(points=points, labels=labels, img_root=img_root, synth=synth, seed=seed)
     learn = spotter_learner(spotter_dls(ds, cfg=cfg, model_cfg=model.cfg, device=dev, workers=workers), model.to(dev), cfg,
-                            path=out, cbs=[EpochTable(), SpotterCheckpoint(out/'checkpoint.pth', run=run)]
+                            path=out, cbs=[EpochTable(), RunLog('log.csv', append=resume), SpotterCheckpoint(out/'checkpoint.pth', run=run)]
                                       + ([TimeBudget(minutes)] if minutes else []), precision=precision)
     start = restore_checkpoint(learn, ck) if ck is not None else 0
     if start >= epochs: raise UsageError(f'the run in {out} has done {start} epochs already; ask for more with --epochs')
@@ -122,7 +130,8 @@ def train_spotter(*,
     with learn.no_bar(): fit_spotter(learn, epochs, start_epoch=start)
     dt = time.time() - t0
     losses = [float(v) for v in learn.recorder.losses]
-    save_json({'losses': losses, 'seconds': dt}, out/'losses.json')
+    before = json.loads((out/'losses.json').read_text()) if resume and (out/'losses.json').exists() else {}
+    save_json({'losses': before.get('losses', []) + losses, 'seconds': before.get('seconds', 0) + dt}, out/'losses.json')
     path = save_spotter(learn.model, out/'spotter.pth', train_config=cfg.to_dict(), run=dict(run, epochs=epochs))
     print(f'trained on {points} points for {len(losses)} steps in {dt:.1f} s; wrote {path}')
     return path
@@ -166,7 +175,7 @@ def bench_spotter(json: str | None = None,   # also write the result to this JSO
     test_gts = load_eval_gts(out/'test/gts.json')
     rows = {}
     for points, labels in (('gt', out/'train/gts.json'), ('pseudo', out/'pseudo.json')):
-        ck = train_spotter(points=points, labels=str(labels), img_root=str(out/'train'), out=str(out/points),
+        ck = train_spotter(points=points, labels=str(labels), img_root=str(out/'train'), out=str(out/points), overwrite=True,
                            epochs=epochs, epoch_len=epoch_len, seed=seed)
         m = spotter_e2e(load_spotter(ck), test_gts, out/'test')
         rows[points] = {k: m[k] for k in ('precision', 'recall', 'hmean', 'tp', 'det', 'n_gt')}
