@@ -11,7 +11,7 @@ import torch
 
 # %% auto #0
 __all__ = ['OFFICIAL_ALPHABET', 'MAX_LEN', 'PAD', 'CHARS', 'CHAR_IDS', 'VOCAB_SIZE', 'table_from_alphabet', 'filter_text',
-           'tokenize', 'encode', 'decode']
+           'tokenize', 'encode', 'decode', 'encoding_loss']
 
 # %% ../nbs/01_charset.ipynb #470b986e
 OFFICIAL_ALPHABET = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz !"#$%&\\\'()*+,-./:;<=>?@[\\\\]^_`{|}~'
@@ -57,3 +57,10 @@ def decode(ids: torch.Tensor) -> list[str]:
     bad = rows[(rows < 0) | (rows > len(CHARS))]
     if bad.numel(): raise ValueError(f'ids outside 0..{len(CHARS)}: {sorted(set(bad.tolist()))}')
     return [''.join(CHARS[i - 1] for i in row.tolist() if i != PAD) for row in rows]
+
+# %% ../nbs/01_charset.ipynb #82d37bf8
+def encoding_loss(text: str) -> str | None:
+    "'unencodable' when no character of `text` is in the table, 'truncated' when it is cut to `MAX_LEN`, else None."
+    n = len(filter_text(text))
+    return 'unencodable' if n == 0 else 'truncated' if n > MAX_LEN else None
+

@@ -4,7 +4,8 @@
 
 # %% ../nbs/09c_locate.ipynb #16bba642
 from __future__ import annotations
-import time
+import sys, time
+from collections import Counter
 from pathlib import Path
 from typing import NamedTuple, Sequence
 import numpy as np
@@ -12,6 +13,7 @@ import torch
 from .core import Preset, UsageError, check_writable, check_writable_file, default_device, model_device
 from .transforms import OFFICIAL_TEST_SIDES, Benchmark, prepare_image
 from .anchors import locate_words, word_groups
+from .charset import MAX_LEN, encoding_loss
 from .formats import Sample, Word, load_annotations, sample_key, samples_from_annotations, save_results
 from .readers import read_image, sample_image
 from .model import WeCromCL
@@ -19,7 +21,8 @@ from .checkpoint import load_model
 from . import viz
 
 # %% auto #0
-__all__ = ['DEFAULT_RESULT', 'Located', 'locate_image', 'drawing_path', 'locate_dataset', 'locate']
+__all__ = ['HUGE_SIDE', 'PARTIAL_EVERY_S', 'DEFAULT_RESULT', 'Located', 'locate_image', 'drawing_path', 'locate_dataset',
+           'locate']
 
 # %% ../nbs/09c_locate.ipynb #67c563ce
 class Located(NamedTuple):
@@ -38,6 +41,7 @@ def locate_image(model: WeCromCL,
                  ) -> Located:
     "Anchor points of `words` in `img`, in its pixels, with their scores and maps."
     if not isinstance(img, np.ndarray): img = read_image(img)
+    words = [w for w in words if encoding_loss(w) != 'unencodable']  # nothing to read: no feature, no point
     if not words: return Located([], [], [], torch.zeros(0, 0, 0))
     x, (rw, rh) = prepare_image(img, min_side, max_side)              # (1, 3, H', W')
     groups = list(word_groups(words))
@@ -48,23 +52,41 @@ def locate_image(model: WeCromCL,
 
 
 # %% ../nbs/09c_locate.ipynb #9d09df98
+HUGE_SIDE = 2048        # without a test resize, larger images are located at this long side (official sets stop at 1696)
+PARTIAL_EVERY_S = 60.0  # a long `locate` rewrites its result file this often, so a kill keeps what was done
+
 def drawing_path(vis, key: str) -> Path:
     "Where `--vis` draws image `key`: always inside `vis` (absolute and `..` keys too), as `<name>.anchors.png`, no image's name."
     parts = [{'..': '_up_'}.get(p, p) for p in Path(key.replace('\\', '/')).parts if p not in ('/', '.') and not p.endswith(':')]
     return Path(vis, *parts[:-1], parts[-1] + '.anchors.png')
 
+def _warn_counts(n: Counter, examples: dict):
+    if n['unencodable']: print(f"warning: {n['unencodable']} words have no character of the table (e.g. {examples['unencodable']!r}): no point for them", file=sys.stderr)
+    if n['truncated']: print(f"warning: {n['truncated']} words are longer than {MAX_LEN} characters (e.g. {examples['truncated']!r}): "
+                             f'the model reads their first {MAX_LEN}, so two that share those get the same point', file=sys.stderr)
+    if n['resized']: print(f"warning: {n['resized']} images longer than {HUGE_SIDE} px were located at long side {HUGE_SIDE} "
+                           '(--max-side, --min-side or --dataset chooses the size)', file=sys.stderr)
+
 def locate_dataset(model: WeCromCL, samples: Sequence[Sample], min_side: int = -1, max_side: int = -1,
-                   root=None, progress: bool = False, vis=None) -> dict:
-    "The official stage-1 result `{image key: {text, points, scores}}` for `samples` (optionally drawn to `vis`)."
-    result = {}
+                   root=None, progress: bool = False, vis=None, out=None) -> dict:
+    """The official stage-1 result `{image key: {text, points, scores}}` for `samples` (optionally drawn to `vis`, and
+    written to `out` as it goes). Words without an encodable character get no point; the losses are counted and warned."""
+    result, n, examples, saved = {}, Counter(), {}, time.monotonic()
     for i, s in enumerate(samples):
-        img = sample_image(s)
-        texts, points, scores, maps = locate_image(model, img, [w.text for w in s.words], min_side, max_side)
+        img, words = sample_image(s), [w.text for w in s.words]
+        for w in words:
+            if (loss := encoding_loss(w)): n[loss] += 1; examples.setdefault(loss, w)
+        huge = min_side < 0 and max_side < 0 and max(img.shape[:2]) > HUGE_SIDE
+        n['resized'] += huge
+        texts, points, scores, maps = locate_image(model, img, words, min_side, HUGE_SIDE if huge else max_side)
         key = sample_key(s.path, root)
         result[key] = {'text': texts, 'points': points, 'scores': scores}
         if vis is not None: viz.save_png(viz.image_sheet(img, maps, texts, points, scores), drawing_path(vis, key))
         if progress and (i + 1) % 50 == 0: print(f'  {i + 1}/{len(samples)} images', flush=True)
+        if out is not None and time.monotonic() - saved > PARTIAL_EVERY_S: save_results(result, out); saved = time.monotonic()
+    _warn_counts(n, examples)
     return result
+
 
 # %% ../nbs/09c_locate.ipynb #e6eaaff1
 DEFAULT_RESULT = 'outputs/locate/result.json'  # where `wecromcl locate --ann` writes when no --out is given
@@ -95,7 +117,9 @@ def locate(*images: str,               # images to ask about directly, with --wo
            device: str | None = None,   # torch device (default: cuda when available, else cpu)
            ) -> dict:
     """Locate words with a stage-1 model and write the official result JSON: the annotated words of every image of a
-    data set (--ann, --img-root), or the same --words in each IMAGE (printed as a table)."""
+    data set (--ann, --img-root), or the same --words in each IMAGE (printed as a table). The result file is rewritten
+    every minute as images are done, so a stopped run keeps its results; without a test resize, images longer than
+    `HUGE_SIDE` (2048 px) are located at that long side, with a warning."""
     if dataset is not None:
         sides = OFFICIAL_TEST_SIDES[dataset]
         min_side, max_side = sides.get('min_side', min_side), sides.get('max_side', max_side)
@@ -114,7 +138,7 @@ def locate(*images: str,               # images to ask about directly, with --wo
         check_writable(vis, '--vis')
     model = load_model(ckpt, preset).to(default_device(device))
     t0 = time.perf_counter()
-    result = locate_dataset(model, samples, min_side, max_side, root=root, progress=True, vis=vis)
+    result = locate_dataset(model, samples, min_side, max_side, root=root, progress=True, vis=vis, out=out)
     dt = time.perf_counter() - t0
     if images: _print_located(result)
     n = sum(len(r['points']) for r in result.values())
