@@ -4,7 +4,7 @@
 
 # %% ../nbs/02_formats.ipynb #7b35e027
 from __future__ import annotations
-import ast, json, re, xml.etree.ElementTree as ET
+import ast, json, math, re, xml.etree.ElementTree as ET
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -56,6 +56,9 @@ def parse_icdar2013_line(line: str) -> Word:
     m = _IC13.match(line)
     if not m: raise ValueError('expected `xmin ymin xmax ymax "word"` (spaces or commas)')
     x0, y0, x1, y1 = map(float, m.groups()[:4])
+    if re.match(rf'{_NUM}\s*,', m[5]):  # ICDAR2013 words are quoted: more numbers mean another format's line
+        raise ValueError(f'more coordinates after the box ({m[5][:40]!r}): an ICDAR2015 or Total-Text line? '
+                         'ICDAR2013 lines are `xmin ymin xmax ymax "word"`')
     text = _unquote(m[5])
     return Word(text, box_polygon(x0, y0, x1, y1), text == '###')
 
@@ -196,13 +199,19 @@ def _load(path) -> dict:
     if not isinstance(d, dict): raise ValueError(f'{path}: expected a JSON object {{image path: ...}}, got {type(d).__name__}')
     return d
 
+def _finite(x) -> bool: return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
+
 def _check_lists(path, key, v: dict, names) -> None:
     if not isinstance(v, dict) or any(not isinstance(v.get(n), list) for n in names):
         raise ValueError(f'{path}: entry {key!r} must be an object with lists {", ".join(names)}')
     lens = {n: len(v[n]) for n in (*names, *(['polygons'] if 'polygons' in v else []))}
     if len(set(lens.values())) > 1: raise ValueError(f'{path}: entry {key!r} has lists of different lengths {lens}')
-    if 'points' in v and any(not isinstance(p, list) or len(p) != 2 for p in v['points']):
-        raise ValueError(f'{path}: entry {key!r}: every point must be [x, y]')
+    if 'points' in v and any(not isinstance(p, list) or len(p) != 2 or not all(map(_finite, p)) for p in v['points']):
+        bad = next(p for p in v['points'] if not isinstance(p, list) or len(p) != 2 or not all(map(_finite, p)))
+        raise ValueError(f'{path}: entry {key!r}: point {bad!r}: every point must be [x, y], two finite numbers')
+    if 'scores' in v and not all(map(_finite, v['scores'])):
+        raise ValueError(f"{path}: entry {key!r}: score {next(s for s in v['scores'] if not _finite(s))!r}: scores must be finite numbers")
+    if not all(isinstance(t, str) for t in v['text']): raise ValueError(f'{path}: entry {key!r}: every text must be a string')
 
 def load_annotations(path) -> dict[str, list[str]]:
     "Read official annotations `{image path: [words]}`."

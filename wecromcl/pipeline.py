@@ -4,7 +4,7 @@
 
 # %% ../nbs/25_pipeline.ipynb #f8b3ad8c
 from __future__ import annotations
-import json, random, time
+import json, random, re, time
 from collections import Counter
 from pathlib import Path
 from typing import Literal
@@ -46,9 +46,10 @@ def pseudo_label(*,
 
 # %% ../nbs/25_pipeline.ipynb #1d53763e
 def _synth_spec(spec: str, seed: int) -> SynthDataset:
-    preset, _, n = spec.partition(':')
-    try: return SynthDataset(SynthConfig.preset(preset), seed=seed, n=int(n) if n else 1000)
-    except ValueError as e: raise UsageError(f"--synth must be PRESET or PRESET:N ({e})") from None
+    m = re.fullmatch(r'(\w+)(?::([1-9]\d*))?', spec)
+    if not m or m[1] not in SynthConfig.presets():
+        raise UsageError(f'--synth {spec}: must be PRESET or PRESET:N (N images), PRESET one of {SynthConfig.presets()}')
+    return SynthDataset(SynthConfig.preset(m[1]), seed=seed, n=int(m[2] or 1000))
 
 def point_source(points: str, labels: str | None, img_root: str | None, synth: str | None, seed: int = 0):
     "The training images with their points for `train-spotter`'s arguments (a clear error for a wrong combination)."

@@ -11,16 +11,16 @@ from pathlib import Path
 from typing import Literal
 import numpy as np
 from .charset import filter_text
-from .core import Config, UsageError, save_json
+from .core import Config, UsageError, check_writable_file, save_json
 from .formats import (DEFAULT_POINT, GTFormatError, PointRule, Sample, Word, parse_ctw1500_box, parse_ctw1500_line,
                               parse_icdar2013_line, parse_icdar2015_line, parse_totaltext_line, save_annotations, save_eval_gts,
                               to_annotations, to_eval_gts)
 
 # %% auto #0
-__all__ = ['FORMATS', 'IMAGE_EXTS', 'DEFAULT_FILTERS', 'FIXTURES', 'read_gt_file', 'read_ctw1500_xml', 'read_synthtext',
-           'read_image', 'check_image', 'sample_image', 'image_names', 'find_image', 'gt_files', 'read_dataset',
-           'read_sample', 'FilterConfig', 'filter_words', 'filter_samples', 'convert_dataset', 'format_counts',
-           'convert', 'draw_fixture_image', 'write_fixture']
+__all__ = ['FORMATS', 'SIXTEEN_BIT_MODES', 'IMAGE_EXTS', 'DEFAULT_FILTERS', 'FIXTURES', 'read_gt_file', 'read_ctw1500_xml',
+           'read_synthtext', 'read_image', 'check_image', 'sample_image', 'image_names', 'find_image', 'gt_files',
+           'read_dataset', 'read_sample', 'FilterConfig', 'filter_words', 'filter_samples', 'convert_dataset',
+           'format_counts', 'convert', 'draw_fixture_image', 'write_fixture']
 
 # %% ../nbs/02a_readers.ipynb #8917743a
 FORMATS = ('icdar2013', 'icdar2015', 'totaltext', 'ctw1500', 'synthtext')
@@ -96,12 +96,21 @@ def _open(path):
     path = Path(path)
     if not path.is_file(): raise FileNotFoundError(f'image not found: {path}')
     try: return Image.open(path)
-    except (UnidentifiedImageError, OSError) as e: raise ValueError(f'cannot read image {path}: {e}') from None
+    except (UnidentifiedImageError, OSError, Image.DecompressionBombError) as e:
+        raise ValueError(f'cannot read image {path}: {e}') from None
+
+SIXTEEN_BIT_MODES = ('I;16', 'I;16L', 'I;16B', 'I')  # PIL's modes of 16-bit grayscale images (PNG, TIFF)
+
+def _rgb(im) -> np.ndarray:
+    "(H, W, 3) uint8 of a PIL image; 16-bit gray is scaled, which PIL's own `convert` would clip to white."
+    if im.mode not in SIXTEEN_BIT_MODES: return np.asarray(im.convert('RGB'))
+    gray = np.clip(np.asarray(im).astype(np.float32) / 257, 0, 255).round().astype(np.uint8)  # 65535 -> 255
+    return np.repeat(gray[..., None], 3, axis=2)
 
 def read_image(path) -> np.ndarray:
-    "The (H, W, 3) uint8 RGB pixels of an image file."
+    "The (H, W, 3) uint8 RGB pixels of an image file (16-bit grayscale scaled to 8 bits)."
     im = _open(path)
-    try: return np.asarray(im.convert('RGB'))
+    try: return _rgb(im)
     except (OSError, ValueError, SyntaxError) as e: raise ValueError(f'cannot read image {path}: {e}') from None
 
 def check_image(path) -> tuple[int, int]:
@@ -277,13 +286,18 @@ def convert(fmt: Literal['icdar2013', 'icdar2015', 'totaltext', 'ctw1500', 'synt
             report: str | None = None,        # also write the counts as JSON here
             ):
     "Convert a benchmark's raw ground truth into the official annotation and eval-GT JSON files."
+    for arg, p in (('--out-ann', out_ann), ('--out-gts', out_gts), ('--report', report)):
+        if p is not None: check_writable_file(p, arg)  # before the work, not after it
     f = FilterConfig.preset(DEFAULT_FILTERS[fmt]).replace(drop_ignored=not keep_ignored, charset=not keep_chars)
     if min_len is not None: f = f.replace(min_len=min_len)
     ann, gts, counts, removed = convert_dataset(fmt, gt, images, f, point, not no_image_check)
     print(f'{fmt}: {gt}' + (f' (images {images})' if images else ''))
     print(format_counts(counts, removed))
-    print(f'wrote {save_annotations(ann, out_ann)} ({len(ann)} images)')
-    print(f'wrote {save_eval_gts(gts, out_gts)} ({len(gts)} images, point rule {point or DEFAULT_POINT[fmt]})')
+    a = save_annotations(ann, out_ann)
+    try: g = save_eval_gts(gts, out_gts)
+    except BaseException: a.unlink(missing_ok=True); raise  # the two files are a pair: never one without the other
+    print(f'wrote {a} ({len(ann)} images)')
+    print(f'wrote {g} ({len(gts)} images, point rule {point or DEFAULT_POINT[fmt]})')
     if report: print(f'wrote {save_json({"counts": dict(counts), "removed_chars": dict(removed)}, report, indent=1)}')
     return counts
 

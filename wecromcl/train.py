@@ -4,7 +4,7 @@
 
 # %% ../nbs/10a_train.ipynb #66287e2b
 from __future__ import annotations
-import contextlib, copy, json, math, os, sys, time
+import contextlib, copy, json, math, os, re, sys, time
 from pathlib import Path
 from typing import Literal
 import numpy as np
@@ -61,10 +61,9 @@ class EpochTable(Callback):
 
 # %% ../nbs/10a_train.ipynb #5d8c486c
 def _synth_source(spec: str, seed: int, preset: str = 'official'):
-    n = spec.split(':', 1)[1] if ':' in spec else ''
-    try: n = int(n) if n else 1_000_000
-    except ValueError: raise ValueError(f"--data must be 'synth' or 'synth:N' (N images), not {spec!r}") from None
-    return SynthDataset(SynthConfig.preset(preset), seed=seed, n=n)
+    m = re.fullmatch(r'synth(?::([1-9]\d*))?', spec)
+    if not m: raise UsageError(f"--data {spec}: must be 'synth' or 'synth:N' (N images); a data set on disk goes in --ann/--img-root")
+    return SynthDataset(SynthConfig.preset(preset), seed=seed, n=int(m[1] or 1_000_000))
 
 def _train_config(preset, config, settings, **over) -> TrainConfig:
     cfg = TrainConfig.preset(preset)
