@@ -36,7 +36,7 @@ def test_convert_bad_input(wecromcl, tmp_path):
     r = wecromcl('convert', 'icdar2015', '--gt', tmp_path / 'nothere', '--out-ann', tmp_path / 'a.json', '--out-gts', tmp_path / 'g.json')
     assert r.returncode == 2 and 'nothere' in r.stderr
     r = wecromcl('convert', 'icdar2015', '--gt', tmp_path / 'gt')
-    assert r.returncode == 2 and '--out-ann is required' in r.stderr
+    assert r.returncode == 2 and 'the following arguments are required: --out-ann, --out-gts' in r.stderr
 
 
 def test_synth(wecromcl, tmp_path):

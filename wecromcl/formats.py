@@ -4,7 +4,7 @@
 
 # %% ../nbs/02_formats.ipynb #7b35e027
 from __future__ import annotations
-import ast, json, math, re, xml.etree.ElementTree as ET
+import ast, json, math, os, re, xml.etree.ElementTree as ET
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -168,6 +168,8 @@ def gt_point(polygon, rule: PointRule = 'poly_center') -> list[int]:
 def sample_key(path: str, root=None) -> str:
     "The JSON key of an image: its path relative to `root` (POSIX separators), or the path itself."
     if root is not None:
+        prefix = str(Path(root)) + os.sep
+        if str(path).startswith(prefix): return Path(str(path)[len(prefix):]).as_posix()  # as joined: `../` keys stay
         try: return Path(path).resolve().relative_to(Path(root).resolve()).as_posix()
         except ValueError: pass
     return Path(path).as_posix()

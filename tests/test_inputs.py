@@ -1,0 +1,50 @@
+"""Group 5 of the reliability issue: inputs that used to give a silently wrong result are read right or refused,
+and what the model cannot use is counted. Each case is a real file through the installed command."""
+import json
+import numpy as np
+from PIL import Image
+
+
+def test_16_bit_grayscale_png_is_read_right(tmp_path):
+    from wecromcl.readers import read_image
+    ramp = np.linspace(0, 65535, 32 * 32).reshape(32, 32).astype(np.uint16)
+    Image.fromarray(ramp).save(tmp_path / 'g16.png')
+    px = read_image(tmp_path / 'g16.png')
+    assert px.min() == 0 and px.max() == 255 and abs(float(px.mean()) - 127.5) < 2  # not an all-white image
+
+
+def test_non_finite_points_and_scores_are_refused(wecromcl, tmp_path):
+    gts = tmp_path / 'gts.json'; gts.write_text(json.dumps({'a.jpg': {'text': ['x'], 'points': [[1, 1]]}}))
+    for point, score in (('[NaN, 1]', '1'), ('[1, 2]', 'NaN'), ('[1, 2]', 'null'), ('["1", 2]', '1')):
+        res = tmp_path / 'res.json'
+        res.write_text(f'{{"a.jpg": {{"text": ["x"], "points": [{point}], "scores": [{score}]}}}}')
+        r = wecromcl('eval-anchors', '--result', res, '--gts', gts)
+        assert r.returncode == 2 and "'a.jpg'" in r.stderr and 'res.json' in r.stderr and 'Traceback' not in r.stderr, r.stderr
+
+
+def test_data_takes_only_what_it_documents(wecromcl, tmp_path):
+    for data in ('foo', str(tmp_path), 'synth:0'):
+        r = wecromcl('train', '--data', data, '--steps', '1', '--out', tmp_path / 'run')
+        assert r.returncode == 2 and f'--data {data}' in r.stderr, r.stderr
+    assert not (tmp_path / 'run').exists()
+
+
+def test_gt_in_another_format_is_detected(wecromcl, tmp_path):
+    (tmp_path / 'gt').mkdir()
+    (tmp_path / 'gt' / 'gt_img_1.txt').write_text('377,117,463,117,465,130,378,130,Genaxis Theatre\n')  # ICDAR2015
+    r = wecromcl('convert', 'icdar2013', '--gt', tmp_path / 'gt', '--out-ann', tmp_path / 'a.json', '--out-gts', tmp_path / 'g.json')
+    assert r.returncode == 2 and 'gt_img_1.txt:1' in r.stderr and 'ICDAR2015' in r.stderr, r.stderr
+    assert not (tmp_path / 'a.json').exists() and not (tmp_path / 'g.json').exists()
+
+
+def test_unreadable_and_long_words_and_huge_images_are_counted(wecromcl, tmp_path):
+    from wecromcl.locate import HUGE_SIDE
+    Image.fromarray(np.full((48, HUGE_SIDE + 64, 3), 200, np.uint8)).save(tmp_path / 'wide.png')
+    long_a, long_b = 'a' * 30 + 'first', 'a' * 30 + 'second'  # the same first 25 characters
+    r = wecromcl('locate', tmp_path / 'wide.png', '--words', 'hello', '東京', long_a, long_b, '--out', tmp_path / 'r.json')
+    assert r.returncode == 0, r.stderr
+    res = json.loads((tmp_path / 'r.json').read_text())[str(tmp_path / 'wide.png')]  # the path as given
+    assert res['text'] == ['hello', long_a, long_b]  # no point for a word with nothing to read
+    assert all(0 <= x < HUGE_SIDE + 64 for x, _ in res['points'])
+    for says in ('1 words have no character', '2 words are longer than 25', f'1 images longer than {HUGE_SIDE} px'):
+        assert says in r.stderr, r.stderr

@@ -1,0 +1,54 @@
+"""Group 3 of the reliability issue: no command writes over an input, outputs are checked before the work, and a long
+command keeps partial results when it is killed. Real files, real processes."""
+import json, os, shutil, signal, subprocess, sys, time
+from pathlib import Path
+
+
+def _synth(wecromcl, d: Path, n=3):
+    r = wecromcl('synth', '--out', d, '--n-images', n, '--seed', 3, '--side', 96, '--preset', 'tiny')
+    assert r.returncode == 0, r.stderr
+    return d
+
+
+def test_vis_never_touches_the_images(wecromcl, tmp_path):
+    syn = _synth(wecromcl, tmp_path / 'syn')
+    before = {p: p.read_bytes() for p in syn.rglob('*.jpg')}
+    for vis in (syn, next(iter(before)).parent):
+        r = wecromcl('locate', '--ann', syn / 'labels.json', '--img-root', syn, '--vis', vis, '--out', tmp_path / 'r.json')
+        assert r.returncode == 2 and '--vis' in r.stderr, r.stderr
+    assert {p: p.read_bytes() for p in syn.rglob('*.jpg')} == before
+
+
+def test_drawings_stay_inside_vis_for_absolute_and_parent_keys(wecromcl, tmp_path):
+    syn = _synth(wecromcl, tmp_path / 'syn', n=2)
+    a, b = sorted(syn.rglob('*.jpg'))
+    work = tmp_path / 'work'; work.mkdir()
+    ann = {str(a.resolve()): ['x'], os.path.relpath(b, work): ['y']}  # an absolute key and a `../` key
+    (work / 'ann.json').write_text(json.dumps(ann))
+    r = wecromcl('locate', '--ann', work / 'ann.json', '--img-root', work, '--vis', tmp_path / 'vis', '--out', tmp_path / 'r.json')
+    assert r.returncode == 0, r.stderr
+    drawn = sorted((tmp_path / 'vis').rglob('*.anchors.png'))
+    assert len(drawn) == 2 and all(p.is_relative_to(tmp_path / 'vis') for p in drawn)
+    assert set(json.loads((tmp_path / 'r.json').read_text())) == set(ann)  # the keys come back as given
+
+
+def test_release_never_replaces_a_file_it_did_not_write(wecromcl, tmp_path):
+    from wecromcl.train import train
+    train(out=str(tmp_path / 'run'), data='synth:8', val=0, steps=1, bs=2, size=64, workers=0, quiet=True)
+    out = tmp_path / 'mine'; out.mkdir(); (out / 'README.md').write_text('my notes')
+    r = wecromcl('release', '--ckpt', tmp_path / 'run' / 'checkpoint.pth', '--out', out / 'w.pth', '--n-eval', 2)
+    assert r.returncode == 2 and 'README.md' in r.stderr and (out / 'README.md').read_text() == 'my notes'
+    assert not (out / 'w.pth').exists()
+
+
+def test_a_killed_locate_keeps_its_partial_results(tmp_path, wecromcl):
+    syn = _synth(wecromcl, tmp_path / 'syn', n=40)
+    out = tmp_path / 'r.json'
+    code = ('import sys, wecromcl.locate as l; l.PARTIAL_EVERY_S = 0; from wecromcl.cli import main; '
+            f'sys.exit(main(["locate", "--ann", "{syn / "labels.json"}", "--img-root", "{syn}", "--out", "{out}"]))')
+    p = subprocess.Popen([sys.executable, '-c', code], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    t0 = time.monotonic()
+    while not out.exists() and p.poll() is None and time.monotonic() - t0 < 120: time.sleep(0.01)
+    p.send_signal(signal.SIGKILL); p.wait()
+    done = json.loads(out.read_text())  # whatever moment the kill came at, the file is whole
+    assert 1 <= len(done) < 40 and all(len(v['points']) == len(v['text']) for v in done.values())
