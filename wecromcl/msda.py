@@ -8,11 +8,11 @@ import math
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from .install import load_extension, op_backends
+from .install import extension_error, load_extension, op_backends
 
 # %% auto #0
-__all__ = ['OP_DEVICES', 'OP_DTYPES', 'ms_deform_attn_reference', 'check_shapes', 'check_inputs', 'uses_compiled_op',
-           'ms_deform_attn', 'msda_inputs', 'compare_with_reference', 'MSDeformAttn']
+__all__ = ['OP_DEVICES', 'OP_DTYPES', 'ms_deform_attn_reference', 'check_shapes', 'check_inputs', 'cuda_unavailable',
+           'uses_compiled_op', 'ms_deform_attn', 'msda_inputs', 'compare_with_reference', 'MSDeformAttn']
 
 # %% ../nbs/04_msda.ipynb #0f39e019
 def ms_deform_attn_reference(value, spatial_shapes, level_start_index, sampling_locations, attention_weights):
@@ -112,6 +112,14 @@ def _register_op() -> set[str]:
 OP_DEVICES: set[str] = _register_op()  # device types with a compiled kernel here: {'cpu'}, {'cpu', 'cuda'} or empty
 OP_DTYPES = {'cpu': (torch.float32, torch.float64),
              'cuda': (torch.float32, torch.float64, torch.float16, torch.bfloat16)}
+
+def cuda_unavailable() -> str | None:
+    "Why the op's CUDA kernels cannot run here (None when they can): what a CUDA-only cell says when it skips."
+    ext = load_extension()
+    if ext is None: return f'the compiled extension is not loaded ({extension_error()})'
+    if not ext.build_info()['cuda']: return 'the extension was built without CUDA kernels (no nvcc at build time: see .venv/build.log)'
+    if not torch.cuda.is_available(): return 'no GPU is visible here (the CUDA kernels are built, torch.cuda.is_available() is False)'
+    return None
 
 # %% ../nbs/04_msda.ipynb #2d1a3fb6
 def uses_compiled_op(value) -> bool:
