@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from pathlib import Path
 import wecromcl
 
-
 # %% auto #0
 __all__ = ['BENCHMARKS', 'COMMANDS', 'REQUIRED', 'HINT_NAMES', 'Option', 'parse_options', 'function_options', 'target_options',
            'options_parser', 'command_parser', 'user_error', 'main', 'info']
@@ -50,8 +49,7 @@ class Option:
     name: str
     hint: typing.Any          # the evaluated type hint (str when there is none)
     default: typing.Any       # `REQUIRED` when there is none
-    kind: str                 # 'positional', 'many' (a *varargs parameter) or 'keyword'
-    keyword_only: bool        # declared after `*` (so a required option, when it has no default)
+    kind: str                 # 'positional' (no default, before `*`), 'many' (`*names`) or 'keyword' (an option)
     help: str                 # the parameter's comment (fastai's docments convention)
 
 HINT_NAMES = {'Literal': typing.Literal, 'Path': Path, 'str': str, 'int': int, 'float': float, 'bool': bool,
@@ -81,16 +79,15 @@ def parse_options(src: str, name: str, namespace: dict) -> tuple[str, list[Optio
     "The docstring and `Option`s of function `name` in source `src`, its hints and defaults evaluated in `namespace`."
     fn = next(n for n in ast.walk(ast.parse(src)) if isinstance(n, ast.FunctionDef) and n.name == name)
     a, notes = fn.args, _comments(src)
-    def option(arg, default, kind, keyword_only):
+    def option(arg, default, kind):
         last = default if default is not None else (arg.annotation or arg)
         hint = _eval(arg.annotation, namespace) if arg.annotation else str
-        return Option(arg.arg, hint, REQUIRED if default is None else _eval(default, namespace), kind, keyword_only,
-                      notes.get(last.end_lineno, ''))
+        return Option(arg.arg, hint, REQUIRED if default is None else _eval(default, namespace), kind, notes.get(last.end_lineno, ''))
     positional = a.posonlyargs + a.args
     defaults = [None] * (len(positional) - len(a.defaults)) + a.defaults
-    opts = [option(p, d, 'positional' if d is None else 'keyword', False) for p, d in zip(positional, defaults)]
-    if a.vararg: opts.append(option(a.vararg, None, 'many', False))
-    opts += [option(p, d, 'keyword', True) for p, d in zip(a.kwonlyargs, a.kw_defaults)]
+    opts = [option(p, d, 'positional' if d is None else 'keyword') for p, d in zip(positional, defaults)]
+    if a.vararg: opts.append(option(a.vararg, None, 'many'))
+    opts += [option(p, d, 'keyword') for p, d in zip(a.kwonlyargs, a.kw_defaults)]  # no default: a required option
     return ast.get_docstring(fn) or '', opts
 
 def function_options(fn) -> tuple[str, list[Option]]:
@@ -102,7 +99,6 @@ def target_options(target: str) -> tuple[str, list[Option]]:
     mod, name = target.split(':')
     path = Path(wecromcl.__file__).with_name(mod.split('.')[-1] + '.py')
     return parse_options(path.read_text(), name, _literal_aliases(path, HINT_NAMES))
-
 
 # %% ../nbs/99_cli.ipynb #3072a7d7
 def _unwrap(t):
@@ -141,7 +137,6 @@ def command_parser(fn, prog: str) -> argparse.ArgumentParser:
 def _resolve(target: str):
     mod, fn = target.split(':')  # imported here, on demand: the table names modules the command line does not import
     return getattr(importlib.import_module(mod), fn)
-
 
 # %% ../nbs/99_cli.ipynb #8080de89
 def _summary(target) -> str:
@@ -188,7 +183,6 @@ def main(argv: list[str] | None = None) -> int:
     # fastai 2.8 scripts a layer with `torch.jit.script` at import, which torch 2.14 deprecates: not the user's concern
     warnings.filterwarnings('ignore', message='`torch.jit.script` is deprecated', category=FutureWarning)
     return _dispatch(COMMANDS, 'wecromcl', argv)
-
 
 # %% ../nbs/99_cli.ipynb #3e115bd6
 def info(json: str | None = None,  # also write the report to this JSON file

@@ -10,7 +10,7 @@ from typing import Sequence
 import numpy as np
 import torch
 import torch.nn.functional as F
-from .core import UsageError, eval_mode, model_device, save_json
+from .core import eval_mode, model_device, save_json
 from .formats import Sample, load_eval_gts, load_results, sample_key, to_eval_gts
 from .readers import sample_image
 from .transforms import prepare_image

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Literal
 import numpy as np
 from .charset import filter_text
-from .core import Config, UsageError, check_writable_file, save_json
+from .core import Config, check_writable_file, save_json
 from .formats import (DEFAULT_POINT, GTFormatError, PointRule, Sample, Word, parse_ctw1500_box, parse_ctw1500_line,
                               parse_icdar2013_line, parse_icdar2015_line, parse_totaltext_line, save_annotations, save_eval_gts,
                               to_annotations, to_eval_gts)

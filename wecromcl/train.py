@@ -6,7 +6,6 @@
 from __future__ import annotations
 import contextlib, copy, json, math, os, re, sys, time
 from pathlib import Path
-from typing import Literal
 import numpy as np
 import torch
 from fastai.basics import Callback
