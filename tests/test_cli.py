@@ -35,8 +35,10 @@ def test_help_is_fast_and_complete(wecromcl):
 
 
 def test_no_dependency_warnings(wecromcl, tmp_path):
-    r = wecromcl('synth', '--out', tmp_path / 's', '--n-images', 1, '--side', 64)
-    assert r.returncode == 0 and 'Warning' not in r.stdout + r.stderr, r.stderr
+    "fastai, torch and pandas warn at import on this stack; a user running a command sees none of it."
+    r = wecromcl('train', '--data', 'synth:4', '--val', 0, '--bs', 2, '--size', 64, '--steps', 1, '--workers', 0,
+                 '--out', tmp_path / 'run')
+    assert r.returncode == 0 and 'Warning' not in r.stdout + r.stderr, r.stdout + r.stderr
 
 
 def test_same_option_same_choices():

@@ -27,3 +27,4 @@ def test_convert_writes_both_files_or_neither(wecromcl, tmp_path):
     r = wecromcl('convert', 'icdar2015', '--gt', tmp_path / 'gt', '--no-image-check',
                  '--out-ann', tmp_path / 'a.json', '--out-gts', tmp_path / 'g.json')
     assert r.returncode == 0 and (tmp_path / 'a.json').exists() and (tmp_path / 'g.json').exists(), r.stderr
+

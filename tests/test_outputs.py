@@ -52,3 +52,24 @@ def test_a_killed_locate_keeps_its_partial_results(tmp_path, wecromcl):
     p.send_signal(signal.SIGKILL); p.wait()
     done = json.loads(out.read_text())  # whatever moment the kill came at, the file is whole
     assert 1 <= len(done) < 40 and all(len(v['points']) == len(v['text']) for v in done.values())
+
+
+def test_spot_vis_never_touches_the_images(wecromcl, tmp_path):
+    from wecromcl.spotter import Spotter, SpotterConfig, save_spotter
+    syn = _synth(wecromcl, tmp_path / 'syn', n=2)
+    ck = save_spotter(Spotter(SpotterConfig.preset('tiny')), tmp_path / 'spotter.pth')
+    images = syn / 'images'
+    before = {p: p.read_bytes() for p in images.rglob('*.jpg')}
+    r = wecromcl('spot', images, '--ckpt', ck, '--vis', images)
+    assert r.returncode == 2 and '--vis' in r.stderr, r.stderr
+    r = wecromcl('spot', images, '--ckpt', ck, '--vis', tmp_path / 'vis')
+    assert r.returncode == 0 and len(list((tmp_path / 'vis').rglob('*.spots.jpg'))) == 2, r.stderr
+    assert {p: p.read_bytes() for p in images.rglob('*.jpg')} == before
+
+
+def test_convert_never_writes_over_its_input(wecromcl, tmp_path):
+    gt = tmp_path / 'gt_img_1.txt'; gt.write_text('1,1,30,1,30,9,1,9,hello\n')
+    for out_ann, out_gts in ((gt, tmp_path / 'g.json'), (tmp_path / 'same.json', tmp_path / 'same.json')):
+        r = wecromcl('convert', 'icdar2015', '--gt', gt, '--no-image-check', '--out-ann', out_ann, '--out-gts', out_gts)
+        assert r.returncode == 2 and 'Traceback' not in r.stderr, r.stderr
+    assert gt.read_text() == '1,1,30,1,30,9,1,9,hello\n'

@@ -21,8 +21,8 @@ from .checkpoint import load_model
 from . import viz
 
 # %% auto #0
-__all__ = ['HUGE_SIDE', 'PARTIAL_EVERY_S', 'DEFAULT_RESULT', 'Located', 'locate_image', 'drawing_path', 'locate_dataset',
-           'locate']
+__all__ = ['HUGE_SIDE', 'PARTIAL_EVERY_S', 'DEFAULT_RESULT', 'Located', 'locate_image', 'drawing_path', 'check_vis',
+           'locate_dataset', 'locate']
 
 # %% ../nbs/09c_locate.ipynb #67c563ce
 class Located(NamedTuple):
@@ -55,10 +55,16 @@ def locate_image(model: WeCromCL,
 HUGE_SIDE = 2048        # without a test resize, larger images are located at this long side (official sets stop at 1696)
 PARTIAL_EVERY_S = 60.0  # a long `locate` rewrites its result file this often, so a kill keeps what was done
 
-def drawing_path(vis, key: str) -> Path:
-    "Where `--vis` draws image `key`: always inside `vis` (absolute and `..` keys too), as `<name>.anchors.png`, no image's name."
+def drawing_path(vis, key: str, suffix: str = '.anchors.png') -> Path:
+    "Where `--vis` draws image `key`: always inside `vis` (absolute and `..` keys too), as `<name><suffix>`, no image's name."
     parts = [{'..': '_up_'}.get(p, p) for p in Path(key.replace('\\', '/')).parts if p not in ('/', '.') and not p.endswith(':')]
-    return Path(vis, *parts[:-1], parts[-1] + '.anchors.png')
+    return Path(vis, *parts[:-1], parts[-1] + suffix)
+
+def check_vis(vis, inputs) -> Path:
+    "A `--vis` folder of its own (not one of the `inputs` folders, which hold the images), created and writable."
+    if Path(vis).resolve() in {Path(p).resolve() for p in inputs}:
+        raise UsageError(f'--vis {vis} holds input images: give a folder of its own')
+    return check_writable(vis, '--vis')
 
 def _warn_counts(n: Counter, examples: dict):
     if n['unencodable']: print(f"warning: {n['unencodable']} words have no character of the table (e.g. {examples['unencodable']!r}): no point for them", file=sys.stderr)
@@ -132,10 +138,7 @@ def locate(*images: str,               # images to ask about directly, with --wo
         if not Path(img_root).is_dir(): raise FileNotFoundError(f'--img-root {img_root} is not a folder')
         samples, root, out = samples_from_annotations(load_annotations(ann), img_root), img_root, out or DEFAULT_RESULT
     if out: check_writable_file(out, '--out')  # before the work, not after it
-    if vis is not None:
-        inputs = {*(Path(s.path).resolve().parent for s in samples), *([Path(root).resolve()] if root else [])}
-        if Path(vis).resolve() in inputs: raise UsageError(f'--vis {vis} holds input images: give a folder of its own')
-        check_writable(vis, '--vis')
+    if vis is not None: check_vis(vis, [*(Path(s.path).parent for s in samples), *([root] if root else [])])
     model = load_model(ckpt, preset).to(default_device(device))
     t0 = time.perf_counter()
     result = locate_dataset(model, samples, min_side, max_side, root=root, progress=True, vis=vis, out=out)

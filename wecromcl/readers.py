@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Literal
 import numpy as np
 from .charset import filter_text
-from .core import Config, check_writable_file, save_json
+from .core import Config, UsageError, check_writable_file, save_json
 from .formats import (DEFAULT_POINT, GTFormatError, PointRule, Sample, Word, parse_ctw1500_box, parse_ctw1500_line,
                               parse_icdar2013_line, parse_icdar2015_line, parse_totaltext_line, save_annotations, save_eval_gts,
                               to_annotations, to_eval_gts)
@@ -286,8 +286,11 @@ def convert(fmt: Literal['icdar2013', 'icdar2015', 'totaltext', 'ctw1500', 'synt
             report: str | None = None,        # also write the counts as JSON here
             ):
     "Convert a benchmark's raw ground truth into the official annotation and eval-GT JSON files."
+    if Path(out_ann).resolve() == Path(out_gts).resolve(): raise UsageError('--out-ann and --out-gts must be two files')
     for arg, p in (('--out-ann', out_ann), ('--out-gts', out_gts), ('--report', report)):
-        if p is not None: check_writable_file(p, arg)  # before the work, not after it
+        if p is None: continue
+        if Path(p).resolve() == Path(gt).resolve(): raise UsageError(f'{arg} {p} is the input --gt: give another file')
+        check_writable_file(p, arg)  # before the work, not after it
     f = FilterConfig.preset(DEFAULT_FILTERS[fmt]).replace(drop_ignored=not keep_ignored, charset=not keep_chars)
     if min_len is not None: f = f.replace(min_len=min_len)
     ann, gts, counts, removed = convert_dataset(fmt, gt, images, f, point, not no_image_check)

@@ -4,13 +4,15 @@
 
 # %% ../nbs/23_spot.ipynb #63de3607
 from __future__ import annotations
+import time
 from collections import Counter
 from pathlib import Path
 from typing import Sequence
 import cv2
 import numpy as np
 import torch
-from .core import default_device, save_json
+from .core import check_writable_file, default_device, save_json
+from .locate import PARTIAL_EVERY_S, check_vis, drawing_path
 from .formats import sample_key
 from .readers import IMAGE_EXTS, read_image
 from .viz import draw_points
@@ -94,10 +96,13 @@ def spot(target: str,                 # an image, or a folder of images (searche
          min_score: float = 0.0,      # leave out words scored below this
          device: str | None = None,   # torch device (default: cuda when available, else cpu)
          ) -> dict:
-    "Read the words of an image or a folder of images with a trained spotter: words, points and scores."
+    """Read the words of an image or a folder of images with a trained spotter: words, points and scores. With --out,
+    the result file is rewritten every minute as images are done, so a stopped run keeps its results."""
     files, base = find_images(target)
+    if out is not None: check_writable_file(out, '--out')  # before the work, not after it
+    if vis is not None: check_vis(vis, [base, *(f.parent for f in files)])
     model = load_spotter(ckpt).to(default_device(device))
-    result, counts = {}, Counter()
+    result, counts, saved = {}, Counter(), time.monotonic()
     for f in files:
         img = read_image(f)
         spots = [s for s in spot_images(model, [img], counts)[0] if s.score >= min_score]
@@ -106,9 +111,10 @@ def spot(target: str,                 # an image, or a folder of images (searche
                        'scores': [round(s.score, 4) for s in spots]}
         print(f'{key}: ' + ('  '.join(f'{s.text} ({s.point[0]:.0f}, {s.point[1]:.0f}) {s.score:.2f}' for s in spots) or '(no words)'))
         if vis is not None:
-            dst = (Path(vis)/key).with_suffix('.jpg')
+            dst = drawing_path(vis, key, '.spots.jpg')
             dst.parent.mkdir(parents=True, exist_ok=True)
             cv2.imwrite(str(dst), cv2.cvtColor(draw_spots(img, spots), cv2.COLOR_RGB2BGR))
+        if out is not None and time.monotonic() - saved > PARTIAL_EVERY_S: save_json(result, out); saved = time.monotonic()
     if counts: print('decoding: ' + ', '.join(f'{v} {k}' for k, v in counts.items()))
     if out is not None: print(f'wrote {save_json(result, out)}')
     return result
