@@ -99,7 +99,7 @@ def _open(path):
     except (UnidentifiedImageError, OSError, Image.DecompressionBombError) as e:
         raise ValueError(f'cannot read image {path}: {e}') from None
 
-SIXTEEN_BIT_MODES = ('I;16', 'I;16L', 'I;16B', 'I')  # PIL's modes of 16-bit grayscale images (PNG, TIFF)
+SIXTEEN_BIT_MODES = ('I;16', 'I;16L', 'I;16B', 'I;16N', 'I')  # PIL's modes of 16-bit grayscale images (PNG, TIFF)
 
 def _rgb(im) -> np.ndarray:
     "(H, W, 3) uint8 of a PIL image; 16-bit gray is scaled, which PIL's own `convert` would clip to white."
