@@ -296,8 +296,8 @@ def bench_emergence(minutes: float = 5.0,  # training budget of each run
 class E2ECurve(Callback):
     "End-to-end Hmean on held-out images every `every` minutes of training and at the end; stops after `minutes`."
     order = 75  # after the recorder; the clock leaves the evaluations out
-    def __init__(self, gts: dict, root: Path, minutes: float, every: float):
-        self.gts, self.root, self.seconds, self.every = gts, Path(root), minutes * 60, every * 60
+    def __init__(self, gts: dict, root: Path, minutes: float, every: float, report=noop):
+        self.gts, self.root, self.seconds, self.every, self.report = gts, Path(root), minutes * 60, every * 60, report
     def before_fit(self): self.trained, self.next, self.rows, self.t0 = 0.0, self.every, [], time.perf_counter()
     def after_epoch(self):
         self.trained += time.perf_counter() - self.t0
@@ -314,6 +314,7 @@ class E2ECurve(Callback):
         if row['steps'] and (not self.rows or self.rows[-1]['steps'] != row['steps']):
             self.rows.append(row)
             print(f"{row['minutes']:>8.1f}{row['steps']:>8}{row['precision']:>8.3f}{row['recall']:>8.3f}{row['hmean']:>8.3f}", flush=True)
+            self.report(self.rows)  # the curve so far, so that a stopped run keeps it
 
 def bench_spotter_curve(minutes: float = 60.0,   # training time (the evaluations are not counted)
                         every: float = 10.0,     # minutes of training between two evaluations
@@ -333,10 +334,13 @@ def bench_spotter_curve(minutes: float = 60.0,   # training time (the evaluation
     gts = load_eval_gts(out/'test/gts.json')
     seen = {str(i): {'text': [w.text for w in synth_sample(cfg, seed, i).words]} for i in range(n_eval)}
     base = e2e_metric(trivial_result(seen, gts, out/'test'), gts, thresholds=(0.0,))
+    res = dict(benchmark='spotter_curve', preset=preset, synth=synth, minutes=minutes, n_eval=n_eval, eval_seed=EVAL_SEED,
+               device=str(dev), threads=torch.get_num_threads(), trivial={k: base[k] for k in ('precision', 'recall', 'hmean')},
+               machine=machine_info(str(dev)), curve=[])
     torch.manual_seed(seed)
     mcfg, tcfg = SpotterConfig.preset(preset), SpotterTrainConfig.preset(preset, seed=seed)
     model = Spotter(mcfg).to(dev)
-    curve = E2ECurve(gts, out/'test', minutes, every)
+    curve = E2ECurve(gts, out/'test', minutes, every, report=lambda rows: json and save_json(dict(res, curve=rows), json, indent=1))
     dls = spotter_dls(PointDataset(SynthDataset(cfg, seed=seed)), cfg=tcfg, model_cfg=mcfg, device=dev, workers=workers)
     learn = spotter_learner(dls, model, tcfg, path=out, cbs=[curve]); learn.logger = noop  # the curve's rows are the log
     epochs = max(1, math.ceil(steps_for(learn, minutes) / tcfg.epoch_len))  # one cycle that ends as the time does
@@ -345,9 +349,7 @@ def bench_spotter_curve(minutes: float = 60.0,   # training time (the evaluation
           f"{base['hmean']:.3f}\n{'minutes':>8}{'steps':>8}{'P':>8}{'R':>8}{'Hmean':>8}")
     with learn.no_bar(): fit_spotter(learn, epochs)
     save_spotter(learn.model, out/'spotter.pth', train_config=tcfg.to_dict())
-    res = dict(benchmark='spotter_curve', preset=preset, synth=synth, minutes=minutes, n_eval=n_eval, eval_seed=EVAL_SEED,
-               device=str(dev), threads=torch.get_num_threads(), curve=curve.rows,
-               trivial={k: base[k] for k in ('precision', 'recall', 'hmean')}, machine=machine_info(str(dev)))
+    res['curve'] = curve.rows
     if json: print(f'wrote {save_json(res, json, indent=1)}')
     return res
 
