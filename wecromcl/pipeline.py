@@ -10,15 +10,13 @@ from pathlib import Path
 from typing import Literal
 import torch
 from .metric import anchor_metric
-from .core import Preset, UsageError, check_numbers, default_device
+from .core import Preset, UsageError, check_numbers, default_device, read_checkpoint, save_json
 from .transforms import Benchmark
-from .core import save_json
 from .formats import load_eval_gts
 from .readers import check_image, read_image
 from .e2e import e2e_metric
 from fastai.basics import Callback
 from .learner import TimeBudget, numpy_rng_state, plain_state, restore_checkpoint
-from .core import read_checkpoint
 from .locate import locate
 from .spot import spot_images
 from .spotter import Spotter, SpotterConfig, load_spotter, save_spotter
