@@ -34,7 +34,9 @@ def grammar(tok: Tokens) -> torch.Tensor:
 
 @torch.no_grad()
 def greedy_decode(model: Spotter, images: torch.Tensor, mask: torch.Tensor | None = None,
-                  max_len: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+                  max_len: int | None = None,
+                  use_cache: bool = True,  # keep each step's keys and values (False: rerun the sequence every step, as SPTS)
+                  ) -> tuple[torch.Tensor, torch.Tensor]:
     "Token ids (B, T) and their probabilities, decoded greedily under the grammar; rows end at EOS (then padding)."
     tok, dev = model.cfg.tokens, images.device
     max_len = min(max_len or model.cfg.max_len, model.cfg.max_len)
@@ -44,8 +46,9 @@ def greedy_decode(model: Spotter, images: torch.Tensor, mask: torch.Tensor | Non
     seq = torch.full((B, 1), tok.sos, dtype=torch.long, device=dev)
     probs = torch.zeros(B, 0, device=dev)
     done = torch.zeros(B, dtype=torch.bool, device=dev)
+    cache = model.transformer.new_cache() if use_cache else None
     for step in range(max_len):
-        p = model.decode(seq, memory, pos, m)[:, -1].float().softmax(-1) * allow[step % INSTANCE_LEN]
+        p = model.decode(seq[:, -1:] if use_cache else seq, memory, pos, m, cache)[:, -1].float().softmax(-1) * allow[step % INSTANCE_LEN]
         pr, nxt = p.max(-1)
         nxt = torch.where(done, torch.full_like(nxt, tok.pad), nxt)
         seq, probs = torch.cat([seq, nxt[:, None]], 1), torch.cat([probs, pr[:, None]], 1)

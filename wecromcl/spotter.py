@@ -120,9 +120,14 @@ class DecoderLayer(nn.Module):
         self.norm1, self.norm2, self.norm3 = nn.LayerNorm(d), nn.LayerNorm(d), nn.LayerNorm(d)
         self.dropout = nn.Dropout(dropout)
 
-    def forward(self, t, query_pos, causal, memory, pos, mask):
+    def forward(self, t, query_pos, causal, memory, pos, mask, cache: list | None = None):
+        "`cache` (incremental decoding): this layer's self-attention keys and values of the earlier positions, extended here."
         h = self.norm1(t)
-        t = t + self.dropout(self.self_attn(h + query_pos, h + query_pos, h, attn_mask=causal, need_weights=False)[0])
+        q, k, v = h + query_pos, h + query_pos, h
+        if cache is not None:
+            if cache: k, v = torch.cat([cache[0], k], 1), torch.cat([cache[1], v], 1)
+            cache[:] = [k, v]
+        t = t + self.dropout(self.self_attn(q, k, v, attn_mask=causal, need_weights=False)[0])
         h = self.norm2(t)
         t = t + self.dropout(self.multihead_attn(h + query_pos, memory + pos, memory, key_padding_mask=mask,
                                                  need_weights=False)[0])
@@ -142,8 +147,9 @@ class Embedding(nn.Module):
         self.position_embeddings = nn.Embedding(cfg.max_len, cfg.d_model)
         self.LayerNorm = nn.LayerNorm(cfg.d_model)
         self.dropout = nn.Dropout(cfg.dropout)
-    def forward(self, seq):
-        pos = self.position_embeddings.weight[:seq.shape[1]][None]
+    def forward(self, seq, start: int = 0):
+        "(embedded tokens, their position embeddings) of `seq` (B, L), whose first token is at position `start`."
+        pos = self.position_embeddings.weight[start:start + seq.shape[1]][None]
         return self.dropout(self.LayerNorm(self.word_embeddings(seq) + pos)), pos
 
 class Transformer(nn.Module):
@@ -158,13 +164,21 @@ class Transformer(nn.Module):
         for layer in self.encoder.layers: x = layer(x, pos, mask)
         return self.encoder.norm(x)
 
-    def decode(self, seq, memory, pos, mask):
-        if seq.shape[1] > self.embedding.position_embeddings.num_embeddings:
-            raise ValueError(f'sequence of {seq.shape[1]} tokens is longer than the position table '
+    def new_cache(self) -> list[list]:
+        "An empty key/value cache for `decode`: one list per decoder layer."
+        return [[] for _ in self.decoder.layers]
+
+    def decode(self, seq, memory, pos, mask, cache: list[list] | None = None):
+        "Decoder states of `seq` (B, L); with a `cache`, `seq` holds only the tokens after those decoded into it so far."
+        start = cache[0][0].shape[1] if cache and cache[0] else 0
+        end = start + seq.shape[1]
+        if end > self.embedding.position_embeddings.num_embeddings:
+            raise ValueError(f'sequence of {end} tokens is longer than the position table '
                              f'({self.embedding.position_embeddings.num_embeddings})')
-        t, query_pos = self.embedding(seq)
-        causal = torch.ones(seq.shape[1], seq.shape[1], dtype=torch.bool, device=seq.device).triu(1)
-        for layer in self.decoder.layers: t = layer(t, query_pos, causal, memory, pos, mask)
+        t, query_pos = self.embedding(seq, start)
+        causal = torch.ones(seq.shape[1], end, dtype=torch.bool, device=seq.device).triu(1 + start)
+        for layer, c in zip(self.decoder.layers, cache or [None] * len(self.decoder.layers)):
+            t = layer(t, query_pos, causal, memory, pos, mask, c)
         return self.decoder.norm(t)
 
 class MLP(nn.Module):
@@ -200,9 +214,9 @@ class Spotter(nn.Module):
         enc_pos = pos.half().to(pos.dtype) if self.cfg.fp16_encoder_pos else pos
         return self.transformer.encode(x, enc_pos, m.flatten(1)), pos, m.flatten(1)
 
-    def decode(self, seq: torch.Tensor, memory, pos, mask) -> torch.Tensor:
-        "(B, L, classes) next-token logits of `seq` (B, L) given the encoded images."
-        return self.vocab_embed(self.transformer.decode(seq, memory, pos, mask))
+    def decode(self, seq: torch.Tensor, memory, pos, mask, cache: list[list] | None = None) -> torch.Tensor:
+        "(B, L, classes) next-token logits of `seq` (B, L) given the encoded images (and the `cache` of earlier tokens)."
+        return self.vocab_embed(self.transformer.decode(seq, memory, pos, mask, cache))
 
     def forward(self, images: torch.Tensor, mask: torch.Tensor | None, seq: torch.Tensor) -> torch.Tensor:
         return self.decode(seq, *self.encode(images, mask))
