@@ -123,7 +123,7 @@ class DecoderLayer(nn.Module):
     def forward(self, t, query_pos, causal, memory, pos, mask, cache: list | None = None):
         "`cache` (incremental decoding): this layer's self-attention keys and values of the earlier positions, extended here."
         h = self.norm1(t)
-        q, k, v = h + query_pos, h + query_pos, h
+        q, k, v = h + query_pos, h + query_pos, h   # two tensors: one object as query and key takes another (packed) path
         if cache is not None:
             if cache: k, v = torch.cat([cache[0], k], 1), torch.cat([cache[1], v], 1)
             cache[:] = [k, v]
