@@ -12,7 +12,7 @@ import torch
 import torch.nn.functional as F
 from .core import eval_mode, model_device, save_json
 from .formats import Sample, load_eval_gts, load_results, sample_key, to_eval_gts
-from .readers import check_image, sample_image
+from .readers import image_size, sample_image
 from .transforms import prepare_image
 from .model import WeCromCL
 from .locate import locate_dataset
@@ -20,7 +20,7 @@ from .locate import locate_dataset
 # %% auto #0
 __all__ = ['OFFICIAL_THRESHOLDS', 'PROBE_WORDS', 'COLLAPSE_COS', 'MissingGTError', 'anchor_metric', 'anchor_sweep',
            'random_result', 'point_in_polygon_rate', 'evaluate_anchors', 'eval_anchors', 'text_spread', 'map_spread',
-           'image_size', 'evaluate_model']
+           'evaluate_model']
 
 # %% ../nbs/09d_metric.ipynb #106815b1
 OFFICIAL_THRESHOLDS = (0.0, 0.01, 0.02, 0.03, 0.04, 0.05)
@@ -172,10 +172,6 @@ def map_spread(model, samples: Sequence[Sample], max_side: int) -> dict:
     return dict(map_peak=float(np.mean(peaks)) if peaks else None, map_diff=float(np.mean(diffs)) if diffs else None)
 
 # %% ../nbs/09d_metric.ipynb #cadf568b
-def image_size(s: Sample) -> tuple[int, int]:
-    "(width, height) of a sample's image: the loaded array's, or read from its file's header (a reader's samples)."
-    return (s.image.shape[1], s.image.shape[0]) if s.image is not None else check_image(s.path)
-
 def evaluate_model(model: WeCromCL, samples: Sequence[Sample], max_side: int, gts: dict | None = None,
                    seed: int = 0,  # seed of the random points
                    ) -> dict:

@@ -18,9 +18,9 @@ from .formats import (DEFAULT_POINT, GTFormatError, PointRule, Sample, Word, par
 
 # %% auto #0
 __all__ = ['FORMATS', 'SIXTEEN_BIT_MODES', 'IMAGE_EXTS', 'DEFAULT_FILTERS', 'FIXTURES', 'read_gt_file', 'read_ctw1500_xml',
-           'read_synthtext', 'read_image', 'check_image', 'sample_image', 'image_names', 'find_image', 'gt_files',
-           'read_dataset', 'read_sample', 'FilterConfig', 'filter_words', 'filter_samples', 'convert_dataset',
-           'format_counts', 'convert', 'draw_fixture_image', 'write_fixture']
+           'read_synthtext', 'read_image', 'check_image', 'sample_image', 'image_size', 'image_names', 'find_image',
+           'gt_files', 'read_dataset', 'read_sample', 'FilterConfig', 'filter_words', 'filter_samples',
+           'convert_dataset', 'format_counts', 'convert', 'draw_fixture_image', 'write_fixture']
 
 # %% ../nbs/02a_readers.ipynb #8917743a
 FORMATS = ('icdar2013', 'icdar2015', 'totaltext', 'ctw1500', 'synthtext')
@@ -127,6 +127,10 @@ def check_image(path) -> tuple[int, int]:
 def sample_image(s: Sample) -> np.ndarray:
     "The (H, W, 3) uint8 RGB pixels of sample `s`: its own `image`, else read from its `path`."
     return s.image if s.image is not None else read_image(s.path)
+
+def image_size(s: Sample) -> tuple[int, int]:
+    "(width, height) of sample `s`'s image: its own `image`'s, else read from its file's header."
+    return (s.image.shape[1], s.image.shape[0]) if s.image is not None else check_image(s.path)
 
 # %% ../nbs/02a_readers.ipynb #ec52ac72
 IMAGE_EXTS = ('.jpg', '.JPG', '.jpeg', '.png', '.PNG', '.gif', '.bmp')
