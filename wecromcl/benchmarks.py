@@ -325,10 +325,11 @@ def bench_spotter_curve(minutes: float = 60.0,   # training time (the evaluation
                         json: str | None = None,  # also write the curve to this JSON file
                         seed: int = 0,           # seed of the training images and the initial weights
                         workers: int = 0,        # processes drawing batches
+                        epoch_len: int | None = None,  # batches per epoch (default: the preset's); workers restart each epoch
                         device: str | None = None,  # torch device (default: cuda when available, else cpu)
                         ) -> dict:
     "The spotter on the generator's ground-truth points: end-to-end Hmean (no lexicon) on held-out images over training minutes."
-    check_numbers(minutes=minutes, workers=workers); check_arg(every > 0, 'every', every, 'positive')
+    check_numbers(minutes=minutes, workers=workers, epoch_len=epoch_len); check_arg(every > 0, 'every', every, 'positive')
     out, dev, cfg = Path(out), default_device(device), SynthConfig.preset(synth)
     write_synth(out/'test', n_eval, EVAL_SEED, cfg, verbose=False)
     gts = load_eval_gts(out/'test/gts.json')
@@ -339,6 +340,7 @@ def bench_spotter_curve(minutes: float = 60.0,   # training time (the evaluation
                machine=machine_info(str(dev)), curve=[])
     torch.manual_seed(seed)
     mcfg, tcfg = SpotterConfig.preset(preset), SpotterTrainConfig.preset(preset, seed=seed)
+    if epoch_len: tcfg = tcfg.replace(epoch_len=epoch_len)
     model = Spotter(mcfg).to(dev)
     curve = E2ECurve(gts, out/'test', minutes, every, report=lambda rows: json and save_json(dict(res, curve=rows), json, indent=1))
     dls = spotter_dls(PointDataset(SynthDataset(cfg, seed=seed)), cfg=tcfg, model_cfg=mcfg, device=dev, workers=workers)

@@ -22,7 +22,7 @@ from .metric import COLLAPSE_COS
 from .learner import TrainConfig, Checkpoint, TimeBudget, fit_stage1, restore_checkpoint, stage1_dls, stage1_learner
 
 # %% auto #0
-__all__ = ['RUN_FILES', 'TIME_GUARD', 'Throughput', 'EpochTable', 'steps_for', 'keep_epochs', 'RunLog', 'train',
+__all__ = ['PREFETCH', 'RUN_FILES', 'TIME_GUARD', 'Throughput', 'EpochTable', 'steps_for', 'keep_epochs', 'RunLog', 'train',
            'stage1_distrib_ctx']
 
 # %% ../nbs/10a_train.ipynb #0a26ae93
@@ -77,15 +77,19 @@ def _train_config(preset, config, settings, **over) -> TrainConfig:
                           size=int(aug.get('ResizeMaxsize', cfg.size)), min_sizes=() if mins == (aug.get('ResizeMaxsize'),) else mins)
     return cfg.replace(**{k: v for k, v in over.items() if v is not None})
 
+PREFETCH = 2  # batches each worker process draws ahead (torch's default `prefetch_factor`, which fastai keeps)
+
 def steps_for(learn, minutes: float, n: int = 4) -> int:
     "Optimizer steps that fit in `minutes`: `n` timed steps on a copy of the model, fed by the real loader and its workers."
     m = copy.deepcopy(learn.model); opt = torch.optim.SGD(m.parameters(), lr=0.0)
+    # not timed: the first step (it starts the workers) and the batches they drew ahead, which come at once
+    warm = 1 + PREFETCH * learn.dls.train.fake_l.num_workers
     t, batches, last = [], iter(learn.dls.train), time.perf_counter()
-    for _, d in zip(range(n + 1), batches):  # (an epoch may hold fewer batches)
+    for _, d in zip(range(warm + n), batches):  # (an epoch may hold fewer batches)
         loss = learn.loss_func(m(*d[:3]), *d[3:]); loss.backward(); opt.step(); opt.zero_grad()
         t.append(time.perf_counter() - last); last = time.perf_counter()   # waiting for the batch included
     del batches
-    return max(1, int(minutes * 60 * 0.85 / float(np.median(t[1:] or t))))  # the first step warms up (and starts workers)
+    return max(1, int(minutes * 60 * 0.85 / float(np.median(t[warm:] or t[1:] or t))))
 
 # %% ../nbs/10a_train.ipynb #e29e4322
 RUN_FILES = ('checkpoint.pth', 'log.csv', 'losses.json', 'summary.json')  # what a run folder holds
