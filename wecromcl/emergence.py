@@ -29,7 +29,6 @@ def _text(m: WeCromCLConfig, **kw) -> WeCromCLConfig: return m.replace(text=m.te
 LEVERS: dict[str, Callable[[WeCromCLConfig, TrainConfig], Configs]] = {  # lever -> its official setting
     'text_freeze': lambda m, t: (m, t.replace(text_freeze=0.)),
     'pool': lambda m, t: (_text(m, pool='all'), t),
-    'char_loss': lambda m, t: (m.replace(char_head=False), t.replace(char_loss=0.)),
     'curriculum': lambda m, t: (m, t.replace(curriculum=0.)),
     'input_norm': lambda m, t: (_image(m, input_norm='imagenet'), t),
     'padding': lambda m, t: (_image(m, padding='zeros'), t),

@@ -68,9 +68,9 @@ def official(): return TrainConfig()
 
 @TrainConfig.register
 def tiny():
-    "CPU recipe: 160 px images with 2-6 words, B = 16, Adam(W) 1e-3 one-cycle, curriculum, char loss, text tower frozen."
+    "CPU recipe: 160 px images with 2-6 words, B = 16, Adam(W) 1e-3 one-cycle, curriculum, text tower frozen (`11_emergence`)."
     return TrainConfig(size=160, bs=16, epoch_len=25, optimizer='adam', schedule='one_cycle', lr=1e-3, wd=1e-4,
-                       synth='small', curriculum=0.5, char_loss=1.0, text_freeze=1.0)
+                       synth='small', curriculum=0.5, text_freeze=1.0)
 
 # %% ../nbs/10_learner.ipynb #1c213bd0
 def _seed_rng(*keys) -> np.random.Generator:
