@@ -276,6 +276,8 @@ def stage1_learner(dls: DataLoaders, model=None, cfg: TrainConfig | None = None,
     learn.train_cfg, learn.collapse_probe = cfg, probe
     learn.add_cb(EpochSeed())
     if cfg.text_freeze: learn.add_cb(TextFreeze(cfg.text_freeze))
+    head = getattr(unwrapped(model), 'char_head', None)
+    if head is not None: head.requires_grad_(cfg.char_loss > 0)  # only the char loss trains it; DDP refuses parameters without gradients
     return learn
 
 class TextFreeze(Callback):
