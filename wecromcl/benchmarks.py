@@ -12,15 +12,16 @@ import cv2
 import numpy as np
 import torch
 import wecromcl
-from fastai.basics import Callback, CancelFitException, CancelValidException, noop
+from fastai.basics import Callback, CancelFitException, CancelValidException, DataLoader, noop
 from .core import EVAL_SEED, Preset, check_arg, check_numbers, default_device, eval_mode, save_json
 from .install import extension_error, install_info
 from .msda import OP_DEVICES, OP_DTYPES, ms_deform_attn_reference, msda_inputs
-from .synth import SynthConfig, SynthDataset, SynthPreset, synth_sample, write_synth
+from .synth import SYNTH_STREAM, SynthConfig, SynthDataset, SynthPreset, synth_sample, write_synth
 from .formats import load_eval_gts
 from .e2e import e2e_metric
 from .spotter import Spotter, SpotterConfig, save_spotter
-from .spotter_learner import PointDataset, SpotterTrainConfig, fit_spotter, spotter_dls, spotter_learner
+from .spotter_learner import (PointDataset, SpotterDL, SpotterTrainConfig, char_accuracy, fit_spotter,
+    spotter_dls, spotter_learner)
 from .pipeline import spotter_e2e, trivial_result
 from .train import steps_for
 from .model import WeCromCL, WeCromCLConfig
@@ -29,8 +30,8 @@ from .learner import TrainConfig, default_workers, stage1_dls
 from .emergence import ablation_configs, emergence_run
 
 # %% auto #0
-__all__ = ['BENCH_SHAPES', 'timed', 'machine_info', 'bench_case', 'format_bench', 'bench_op', 'bench_synth', 'bench_model',
-           'bench_train', 'bench_emergence', 'E2ECurve', 'bench_spotter_curve']
+__all__ = ['BENCH_SHAPES', 'READ_IMAGES', 'timed', 'machine_info', 'bench_case', 'format_bench', 'bench_op', 'bench_synth',
+           'bench_model', 'bench_train', 'bench_emergence', 'E2ECurve', 'bench_spotter_curve']
 
 # %% ../nbs/90_benchmarks.ipynb #df7aa6ce
 def timed(fn, repeats: int = 1, device: str = 'cpu') -> list[float]:
@@ -293,11 +294,14 @@ def bench_emergence(minutes: float = 5.0,  # training budget of each run
     return report
 
 # %% ../nbs/90_benchmarks.ipynb #d325e4b0
+READ_IMAGES = 64  # held-out images of the curve's teacher-forced character accuracy
+
 class E2ECurve(Callback):
-    "End-to-end Hmean on held-out images every `every` minutes of training and at the end; stops after `minutes`."
+    "Every `every` training minutes and at the end: end-to-end Hmean of held-out images (`char_accuracy` of `reading`); stops at `minutes`."
     order = 75  # after the recorder; the clock leaves the evaluations out
-    def __init__(self, gts: dict, root: Path, minutes: float, every: float, report=noop):
+    def __init__(self, gts: dict, root: Path, minutes: float, every: float, report=noop, reading: DataLoader | None = None):
         self.gts, self.root, self.seconds, self.every, self.report = gts, Path(root), minutes * 60, every * 60, report
+        self.reading = reading
     def before_fit(self): self.trained, self.next, self.rows, self.t0 = 0.0, self.every, [], time.perf_counter()
     def after_epoch(self):
         self.trained += time.perf_counter() - self.t0
@@ -311,9 +315,11 @@ class E2ECurve(Callback):
         with eval_mode(self.learn.model) as m: e = spotter_e2e(m, self.gts, self.root)
         row = dict(minutes=round(self.trained / 60, 2), steps=self.learn.train_iter,
                    **{k: e[k] for k in ('precision', 'recall', 'hmean', 'tp', 'det', 'n_gt')})
+        if self.reading is not None: row['char_acc'] = char_accuracy(self.learn.model, self.reading)
         if row['steps'] and (not self.rows or self.rows[-1]['steps'] != row['steps']):
             self.rows.append(row)
-            print(f"{row['minutes']:>8.1f}{row['steps']:>8}{row['precision']:>8.3f}{row['recall']:>8.3f}{row['hmean']:>8.3f}", flush=True)
+            print(f"{row['minutes']:>8.1f}{row['steps']:>8}{row['precision']:>8.3f}{row['recall']:>8.3f}{row['hmean']:>8.3f}"
+                  + (f"{row['char_acc']:>11.3f}" if 'char_acc' in row else ''), flush=True)
             self.report(self.rows)  # the curve so far, so that a stopped run keeps it
 
 def bench_spotter_curve(minutes: float = 60.0,   # training time (the evaluations are not counted)
@@ -342,13 +348,17 @@ def bench_spotter_curve(minutes: float = 60.0,   # training time (the evaluation
     mcfg, tcfg = SpotterConfig.preset(preset), SpotterTrainConfig.preset(preset, seed=seed)
     if epoch_len: tcfg = tcfg.replace(epoch_len=epoch_len)
     model = Spotter(mcfg).to(dev)
-    curve = E2ECurve(gts, out/'test', minutes, every, report=lambda rows: json and save_json(dict(res, curve=rows), json, indent=1))
-    dls = spotter_dls(PointDataset(SynthDataset(cfg, seed=seed)), cfg=tcfg, model_cfg=mcfg, device=dev, workers=workers)
+    reading = SpotterDL(PointDataset.from_json(out/'test/gts.json', out/'test'), tcfg, mcfg.tokens, mcfg.max_instances,
+                        train=False, n_batches=math.ceil(min(n_eval, READ_IMAGES) / tcfg.bs), device=dev)
+    curve = E2ECurve(gts, out/'test', minutes, every, report=lambda rows: json and save_json(dict(res, curve=rows), json, indent=1),
+                     reading=reading)
+    dls = spotter_dls(PointDataset(SynthDataset(cfg, seed, SYNTH_STREAM)), cfg=tcfg, model_cfg=mcfg, device=dev, workers=workers)
     learn = spotter_learner(dls, model, tcfg, path=out, cbs=[curve]); learn.logger = noop  # the curve's rows are the log
     epochs = max(1, math.ceil(steps_for(learn, minutes) / tcfg.epoch_len))  # one cycle that ends as the time does
     print(f'spotter `{preset}` on `{synth}` ground-truth points for {minutes:g} min ({epochs} epochs of {tcfg.epoch_len} '
           f'steps planned) on {dev}; end-to-end on {n_eval} held-out images, no lexicon; trivial baseline Hmean '
-          f"{base['hmean']:.3f}\n{'minutes':>8}{'steps':>8}{'P':>8}{'R':>8}{'Hmean':>8}")
+          f"{base['hmean']:.3f}; char acc: teacher-forced, {min(n_eval, READ_IMAGES)} of them"
+          f"\n{'minutes':>8}{'steps':>8}{'P':>8}{'R':>8}{'Hmean':>8}{'char acc':>11}")
     with learn.no_bar(): fit_spotter(learn, epochs)
     save_spotter(learn.model, out/'spotter.pth', train_config=tcfg.to_dict())
     res['curve'] = curve.rows

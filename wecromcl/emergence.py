@@ -10,7 +10,7 @@ import torch
 from fastai.basics import Callback
 from .core import EVAL_SEED, default_device, unwrapped
 from .formats import to_eval_gts
-from .synth import SynthConfig, SynthDataset, synth_eval_samples
+from .synth import SYNTH_STREAM, SynthConfig, SynthDataset, synth_eval_samples
 from .model import WeCromCL, WeCromCLConfig
 from .metric import evaluate_model
 from .learner import TrainConfig, TimeBudget, fit_stage1, stage1_dls, stage1_learner
@@ -73,7 +73,7 @@ class EmergenceCurve(Callback):
 def emergence_run(mcfg: WeCromCLConfig, tcfg: TrainConfig, minutes: float, n_eval: int = 100, every: int = 2,
                   eval_seed: int = EVAL_SEED, device: str | None = None) -> dict:
     "Train `mcfg` with `tcfg` on the generator for about `minutes`; the Hmean / point-in-polygon curve and the model."
-    source = SynthDataset(SynthConfig.preset(tcfg.synth), seed=tcfg.seed, n=10**6)
+    source = SynthDataset(SynthConfig.preset(tcfg.synth), seed=tcfg.seed, n=SYNTH_STREAM)
     samples = synth_eval_samples(n_eval, eval_seed, tcfg.synth)
     dev = default_device(device)
     torch.manual_seed(tcfg.seed)

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Literal
 import torch
 from .metric import anchor_metric
-from .core import Preset, UsageError, check_numbers, default_device, read_checkpoint, save_json
+from .core import VAL_SEED_OFFSET, Preset, UsageError, check_arg, check_numbers, default_device, read_checkpoint, save_json
 from .transforms import Benchmark
 from .formats import load_eval_gts
 from .readers import check_image, read_image
@@ -21,7 +21,7 @@ from .locate import locate
 from .spot import spot_images
 from .spotter import Spotter, SpotterConfig, load_spotter, save_spotter
 from .spotter_learner import PointDataset, SpotterTrainConfig, fit_spotter, spotter_dls, spotter_learner
-from .synth import SynthConfig, SynthDataset, SynthPreset, write_synth
+from .synth import SYNTH_STREAM, SynthConfig, SynthDataset, SynthPreset, write_synth
 from .train import EpochTable, RunLog
 
 # %% auto #0
@@ -47,20 +47,24 @@ def _synth_spec(spec: str, seed: int) -> SynthDataset:
     m = re.fullmatch(r'(\w+)(?::([1-9]\d*))?', spec)
     if not m or m[1] not in SynthConfig.presets():
         raise UsageError(f'--synth {spec}: must be PRESET or PRESET:N (N images), PRESET one of {SynthConfig.presets()}')
-    return SynthDataset(SynthConfig.preset(m[1]), seed=seed, n=int(m[2] or 1000))
+    return SynthDataset(SynthConfig.preset(m[1]), seed=seed, n=int(m[2] or SYNTH_STREAM))
 
-def point_source(points: str, labels: str | None, img_root: str | None, synth: str | None, seed: int = 0):
-    "The training images with their points for `train-spotter`'s arguments (a clear error for a wrong combination)."
+def point_source(points: str, labels: str | None, img_root: str | None, synth: str | None, seed: int = 0,
+                 val: int = 16) -> tuple[PointDataset, PointDataset | None]:
+    """The training images with their points for `train-spotter`'s arguments (a clear error for a wrong combination),
+    and the validation images: `val` held-out generator images with `synth`, else None (the training images)."""
     if points not in ('gt', 'pseudo'): raise UsageError(f"--points must be gt or pseudo, not {points!r}")
     if synth is not None:
         if points != 'gt' or labels is not None: raise UsageError('--synth trains on ground-truth points: use --points gt, no --labels')
-        return PointDataset(_synth_spec(synth, seed))
+        check_arg(val >= 1, 'val', val, 'at least 1 with --synth')
+        train = _synth_spec(synth, seed)
+        return PointDataset(train), PointDataset(SynthDataset(train.cfg, seed + VAL_SEED_OFFSET, val))
     if labels is None or img_root is None:
         raise UsageError(f"--points {points} needs --labels {'GTS' if points == 'gt' else 'RESULT'}.json and --img-root DIR"
                          + (' (or --synth PRESET)' if points == 'gt' else ''))
     ds = PointDataset.from_json(labels, img_root)
     if not len(ds): raise ValueError(f'{labels}: no images')
-    return ds
+    return ds, None
 
 SPOTTER_RUN_FILES = ('spotter.pth', 'checkpoint.pth', 'log.csv', 'losses.json')  # what a spotter run folder holds
 
@@ -77,7 +81,8 @@ def train_spotter(*,
                   points: Literal['gt', 'pseudo'] | None = None,  # train on ground-truth points or on stage-1 pseudo points
                   labels: str | None = None,    # {image: {text, points}}: an eval GT (gt) or a stage-1 result (pseudo)
                   img_root: str | None = None,  # folder the --labels paths are relative to
-                  synth: str | None = None,     # or (gt) the synthetic generator: PRESET or PRESET:N images
+                  synth: str | None = None,     # or (gt) the synthetic generator: PRESET (a fresh image every draw) or PRESET:N images
+                  val: int = 16,                # with --synth: held-out generator images to validate on
                   out: str = 'outputs/spotter',  # run folder: spotter.pth, checkpoint.pth, log.csv, losses.json
                   preset: Preset = 'tiny',      # model and recipe preset (SpotterConfig / SpotterTrainConfig)
                   epochs: int = 10,             # epochs
@@ -104,10 +109,10 @@ def train_spotter(*,
         if not (out/'checkpoint.pth').is_file(): raise FileNotFoundError(f'--resume: no checkpoint.pth in {out}')
         ck = read_checkpoint(out/'checkpoint.pth')
         r = ck['run']  # the run's own settings, its data included
-        points, labels, img_root, synth, seed = r['points'], r['labels'], r['img_root'], r['synth'], r['seed']
+        points, labels, img_root, synth, seed, val = r['points'], r['labels'], r['img_root'], r['synth'], r['seed'], r.get('val', val)
     if points is None: raise UsageError('--points gt or --points pseudo is required')
-    check_numbers(epochs=epochs, epoch_len=epoch_len, minutes=minutes, lr=lr, bs=bs, workers=workers)
-    ds = point_source(points, labels, img_root, synth, seed)
+    check_numbers(epochs=epochs, epoch_len=epoch_len, minutes=minutes, lr=lr, bs=bs, workers=workers, val=val)
+    ds, valid = point_source(points, labels, img_root, synth, seed, val)
     mcfg, cfg = SpotterConfig.preset(preset), SpotterTrainConfig.preset(preset)
     cfg = cfg.replace(seed=seed, **{k: v for k, v in dict(epoch_len=epoch_len, lr=lr, bs=bs).items() if v is not None})
     if ck is not None: cfg, mcfg = SpotterTrainConfig.from_dict(ck['train_config']), SpotterConfig.from_dict(ck['config'])
@@ -119,8 +124,8 @@ def train_spotter(*,
     out.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(seed)
     model = load_spotter(init).train() if init and ck is None else Spotter(mcfg)
-    run = dict(points=points, labels=labels, img_root=img_root, synth=synth, seed=seed)
-    learn = spotter_learner(spotter_dls(ds, cfg=cfg, model_cfg=model.cfg, device=dev, workers=workers), model.to(dev), cfg,
+    run = dict(points=points, labels=labels, img_root=img_root, synth=synth, seed=seed, val=val)
+    learn = spotter_learner(spotter_dls(ds, valid, cfg=cfg, model_cfg=model.cfg, device=dev, workers=workers), model.to(dev), cfg,
                             path=out, cbs=[EpochTable(), RunLog('log.csv', append=resume), SpotterCheckpoint(out/'checkpoint.pth', run=run)]
                                       + ([TimeBudget(minutes)] if minutes else []), precision=precision)
     start = restore_checkpoint(learn, ck) if ck is not None else 0

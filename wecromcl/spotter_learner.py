@@ -17,7 +17,7 @@ import torch.nn.functional as F
 from fastai.basics import Adam, Callback, DataLoader, DataLoaders, Learner, params
 from fastai.callback.training import GradientClip
 from fastai.metrics import AvgMetric
-from .core import Config
+from .core import Config, eval_mode
 from .formats import Sample, Word, gt_point, load_eval_gts
 from .readers import read_image
 from .learner import EpochSeed
@@ -28,7 +28,7 @@ from .spotter import Spotter, SpotterConfig
 # %% auto #0
 __all__ = ['Precision', 'word_points', 'PointDataset', 'SpotterTrainConfig', 'official', 'tiny', 'resize_image', 'to_tensor',
            'pad_with_mask', 'rotate_with_points', 'SpotterDL', 'spotter_dls', 'SpotterLoss', 'token_accuracy',
-           'spotter_splitter', 'Autocast', 'spotter_learner', 'fit_spotter']
+           'char_accuracy', 'spotter_splitter', 'Autocast', 'spotter_learner', 'fit_spotter']
 
 # %% ../nbs/22_spotter_learner.ipynb #b8e7a473
 def word_points(s: Sample) -> tuple[list[str], list[list[int]]]:
@@ -207,6 +207,15 @@ def token_accuracy(logits: torch.Tensor, target: torch.Tensor, pad: int) -> torc
     "Share of the non-padding targets predicted exactly (teacher forcing)."
     keep = target != pad
     return (logits.argmax(-1)[keep] == target[keep]).float().mean()
+
+def char_accuracy(model: Spotter, dl: DataLoader) -> float:
+    "Teacher-forced share of the characters read right over `dl`'s batches: reading alone, the points and the words before given."
+    tok, ok, n = model.cfg.tokens, 0, 0
+    with eval_mode(model) as m, torch.no_grad():
+        for x, mask, inp, tgt in dl:
+            keep = (tgt >= tok.char0) & (tgt < tok.word_pad)   # character slots holding a character (or the unknown token)
+            ok += (m(x, mask, inp).argmax(-1)[keep] == tgt[keep]).sum().item(); n += keep.sum().item()
+    return ok / max(n, 1)
 
 def spotter_splitter(model: Spotter) -> list:
     "Two parameter groups: the backbone, then the rest."

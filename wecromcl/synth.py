@@ -17,10 +17,10 @@ from .formats import Sample, Word, gt_point
 from .readers import read_image
 
 # %% auto #0
-__all__ = ['BACKGROUNDS', 'vocabulary_path', 'load_vocabulary', 'vocabulary_zipf', 'SynthConfig', 'sample_text', 'find_fonts',
-           'bg_flat', 'bg_gradient', 'bg_noise', 'bg_stripes', 'bg_poster', 'find_photos', 'bg_photo', 'background',
-           'render_mask', 'rect_polygon', 'arc_warp', 'word_homography', 'apply_h', 'contrasting_colour', 'place_word',
-           'sample_rng', 'synth_sample', 'SynthDataset', 'synth_eval_samples', 'write_synth', 'synth']
+__all__ = ['BACKGROUNDS', 'SYNTH_STREAM', 'vocabulary_path', 'load_vocabulary', 'vocabulary_zipf', 'SynthConfig', 'sample_text',
+           'find_fonts', 'bg_flat', 'bg_gradient', 'bg_noise', 'bg_stripes', 'bg_poster', 'find_photos', 'bg_photo',
+           'background', 'render_mask', 'rect_polygon', 'arc_warp', 'word_homography', 'apply_h', 'contrasting_colour',
+           'place_word', 'sample_rng', 'synth_sample', 'SynthDataset', 'synth_eval_samples', 'write_synth', 'synth']
 
 # %% ../nbs/03_synth.ipynb #4c96757c
 @lru_cache(maxsize=4)
@@ -384,6 +384,8 @@ def synth_sample(cfg: SynthConfig | None = None, seed: int = 0, index: int = 0) 
     return Sample(f'{index:07d}.jpg', words, np.clip(img, 0, 255).astype(np.uint8))
 
 # %% ../nbs/03_synth.ipynb #00d7b68c
+SYNTH_STREAM = 1_000_000  # images of the generator's training sets: no run the kit makes draws one twice
+
 class SynthDataset:
     "`n` synthetic samples of data set `seed`, drawn on demand (no disk)."
     def __init__(self, cfg: SynthConfig | None = None, seed: int = 0, n: int = 1000):

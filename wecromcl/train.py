@@ -14,7 +14,7 @@ from fastai.distributed import DistributedDL
 import torch.distributed as dist
 from .core import VAL_SEED_OFFSET, Preset, UsageError, atomic_write, check_numbers, default_device, remove_stale_temporaries, save_json
 from .formats import Sample, Word, load_annotations, load_eval_gts, samples_from_annotations
-from .synth import SynthConfig, SynthDataset, synth_eval_samples
+from .synth import SYNTH_STREAM, SynthConfig, SynthDataset, synth_eval_samples
 from .model import WeCromCL, WeCromCLConfig
 from .official import config_from_official_yaml
 from .checkpoint import load_checkpoint, load_model
@@ -62,7 +62,7 @@ class EpochTable(Callback):
 def _synth_source(spec: str, seed: int, preset: str = 'official'):
     m = re.fullmatch(r'synth(?::([1-9]\d*))?', spec)
     if not m: raise UsageError(f"--data {spec}: must be 'synth' or 'synth:N' (N images); a data set on disk goes in --ann/--img-root")
-    return SynthDataset(SynthConfig.preset(preset), seed=seed, n=int(m[1] or 1_000_000))
+    return SynthDataset(SynthConfig.preset(preset), seed=seed, n=int(m[1] or SYNTH_STREAM))
 
 def _train_config(preset, config, settings, **over) -> TrainConfig:
     cfg = TrainConfig.preset(preset)
