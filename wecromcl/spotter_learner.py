@@ -209,7 +209,7 @@ def token_accuracy(logits: torch.Tensor, target: torch.Tensor, pad: int) -> torc
     return (logits.argmax(-1)[keep] == target[keep]).float().mean()
 
 def char_accuracy(model: Spotter, dl: DataLoader) -> float:
-    "Teacher-forced share of the characters read right over `dl`'s batches: reading alone, the points and the words before given."
+    "Teacher-forced share of the characters read right over `dl`'s batches (reading alone: each point and the tokens before it given)."
     tok, ok, n = model.cfg.tokens, 0, 0
     with eval_mode(model) as m, torch.no_grad():
         for x, mask, inp, tgt in dl:
