@@ -33,6 +33,7 @@ LEVERS: dict[str, Callable[[WeCromCLConfig, TrainConfig], Configs]] = {  # lever
     'input_norm': lambda m, t: (_image(m, input_norm='imagenet'), t),
     'padding': lambda m, t: (_image(m, padding='zeros'), t),
     'length_embedding': lambda m, t: (_text(m, length_embedding=False), t),
+    'positives': lambda m, t: (m, t.replace(positives='one')),
 }
 
 def ablation_configs(levers: list[str] | None = None,  # levers to take out one at a time (default: all)

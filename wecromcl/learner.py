@@ -21,7 +21,7 @@ from .formats import Sample, sample_key, to_eval_gts
 from .readers import sample_image
 from .synth import SynthConfig, SynthDataset, load_vocabulary
 from .model import WeCromCL, WeCromCLConfig
-from .objective import (add_in_image_negatives, char_presence, negative_pool, sample_batch, stage1_accuracy,
+from .objective import (BatchSample, add_in_image_negatives, char_presence, negative_pool, sample_batch, stage1_accuracy,
                                 stage1_contrastive, stage1_loss)
 from .transforms import normalize_image, pad_images, random_resize, train_augment
 from .checkpoint import write_checkpoint
@@ -30,10 +30,10 @@ from . import viz
 from .metric import COLLAPSE_COS, PROBE_WORDS, evaluate_anchors, map_spread, text_spread
 
 # %% auto #0
-__all__ = ['TrainConfig', 'official', 'tiny', 'valid_plan', 'Stage1DL', 'default_workers', 'stage1_dls', 'Stage1DataLoaders',
-           'AnchorHmean', 'CollapseProbe', 'Stage1Learner', 'stage1_learner', 'TextFreeze', 'EpochSeed', 'fit_stage1',
-           'float_output', 'Stage1MixedPrecision', 'Stage1Preds', 'numpy_rng_state', 'plain_state',
-           'set_numpy_rng_state', 'save_checkpoint', 'restore_checkpoint', 'Checkpoint', 'TimeBudget']
+__all__ = ['TrainConfig', 'official', 'tiny', 'valid_plan', 'image_positives', 'Stage1DL', 'default_workers', 'stage1_dls',
+           'Stage1DataLoaders', 'AnchorHmean', 'CollapseProbe', 'Stage1Learner', 'stage1_learner', 'TextFreeze',
+           'EpochSeed', 'fit_stage1', 'float_output', 'Stage1MixedPrecision', 'Stage1Preds', 'numpy_rng_state',
+           'plain_state', 'set_numpy_rng_state', 'save_checkpoint', 'restore_checkpoint', 'Checkpoint', 'TimeBudget']
 
 # %% ../nbs/10_learner.ipynb #bcbd9659
 @dataclass
@@ -44,9 +44,10 @@ class TrainConfig(Config):
     rotate: float = 10.0               # RandomRotate: angle uniform in +-rotate degrees, canvas expanded, black border
     p_blur: float = 0.1                # RandomBlur probability (one of five blurs)
     p_jitter: float = 0.5              # ColorJitter probability (brightness/contrast/saturation 0.5, hue 0.5)
-    bs: int = 16                       # images per batch (each with one unique positive)
+    bs: int = 16                       # images per batch
     n_neg: int = 16                    # negatives per image, from the vocabulary
     official_sampling: bool = False    # the official (case-sensitive, one-sided) batch rules of `sample_batch`
+    positives: Literal['one', 'all'] = 'one'  # one unique positive per image (official), or every word of every image
     epoch_len: int = 100               # batches per epoch (the data is drawn at random: an epoch is a bookkeeping unit)
     optimizer: Literal['sgd', 'adam'] = 'sgd'  # SGD (momentum `mom`, L2 weight decay like torch.optim.SGD) or Adam(W)
     schedule: Literal['poly', 'one_cycle'] = 'poly'  # official lr·(1-t)^0.9, or fastai's one-cycle
@@ -68,9 +69,9 @@ def official(): return TrainConfig()
 
 @TrainConfig.register
 def tiny():
-    "CPU recipe: 160 px images with 2-6 words, B = 16, Adam(W) 1e-3 one-cycle, curriculum, text tower frozen (`11_emergence`)."
+    "CPU recipe: 160 px images with 2-6 words, B = 16, every word a positive, Adam(W) 1e-3 one-cycle, curriculum, text tower frozen (`11_emergence`)."
     return TrainConfig(size=160, bs=16, epoch_len=25, optimizer='adam', schedule='one_cycle', lr=1e-3, wd=1e-4,
-                       synth='small', curriculum=0.5, text_freeze=1.0)
+                       synth='small', curriculum=0.5, text_freeze=1.0, positives='all')
 
 # %% ../nbs/10_learner.ipynb #1c213bd0
 def _seed_rng(*keys) -> np.random.Generator:
@@ -78,13 +79,21 @@ def _seed_rng(*keys) -> np.random.Generator:
 
 def valid_plan(cfg: TrainConfig, n_samples: int, n_batches: int | None = None) -> tuple[TrainConfig, int]:
     "Config and number of fixed batches for validating on `n_samples` images: B at most half of them, each drawn about twice."
+    cfg = cfg.replace(positives='one')   # the official layout: the official chance level, and `get_preds` of one width
     if n_samples < cfg.bs + 2: cfg = cfg.replace(bs=max(2, n_samples // 2))
     return cfg, n_batches or max(1, n_samples // (cfg.bs * 2))
+
+def image_positives(d: dict) -> list[list[str]]:
+    "The positives each image of a drawn batch (`Stage1DL.draw`) shows."
+    batch = BatchSample([], d['positives'], d['negatives'], holds=d['holds'])
+    return [batch.image_positives(b) for b in range(len(d['images']))]
 
 class Stage1DL(DataLoader):
     "Stage-1 batches (images, pos ids, neg ids, target) drawn by `sample_batch`; item k = batch k of the epoch."
     def __init__(self, source, cfg: TrainConfig, vocab=None, n_batches: int | None = None, train: bool = True,
                  seed: int | None = None, **kwargs):
+        if cfg.positives == 'all' and cfg.in_image_negatives:
+            raise ValueError("in_image_negatives=True needs positives='one': with 'all' an image's other words are positives")
         self.source, self.cfg, self.train, self.epoch, self.n_epoch = source, cfg, train, 0, 1
         self._easy = (SynthDataset(SynthConfig.preset('easy'), source.seed + EASY_SEED_OFFSET, len(source))  # the curriculum's images
                       if train and cfg.curriculum > 0 and isinstance(source, SynthDataset) else None)
@@ -119,11 +128,12 @@ class Stage1DL(DataLoader):
             samples = None
         else:
             n = len(self.source)
-            cand = rng.choice(n, min(n, bs + bs // 2 + 2), replace=False).tolist()
+            spare = bs // 2 + 2 if self.cfg.positives == 'one' else 2   # images that may be refused (see `sample_batch`)
+            cand = rng.choice(n, min(n, bs + spare), replace=False).tolist()
             easy = self.easy_share(k)
             samples = {i: self._easy[i] if easy and rng.random() < easy else self.source[i] for i in cand}
             words = [[w.text for w in samples[i].words] for i in cand]
-        b = sample_batch(words, bs, self.pool, self.cfg.n_neg, rng, self.cfg.official_sampling)
+        b = sample_batch(words, bs, self.pool, self.cfg.n_neg, rng, self.cfg.official_sampling, positives=self.cfg.positives)
         idx = [cand[i] for i in b.indices]
         smp = [samples[i] if samples is not None else self.source[i] for i in idx]
         negs = b.negatives if not self.cfg.in_image_negatives else [
@@ -133,7 +143,7 @@ class Stage1DL(DataLoader):
             img = sample_image(s)
             imgs.append(train_augment(img, _seed_rng(self.base_seed, STREAM_AUGMENT, self.epoch, k, j), self.cfg) if self.train else
                         random_resize(img, rng, (self.cfg.size,), self.cfg.size))
-        return dict(samples=smp, positives=b.positives, negatives=negs, images=imgs)
+        return dict(samples=smp, positives=b.positives, holds=b.holds, negatives=negs, images=imgs)
 
     def easy_share(self, k: int) -> float:
         "Share of `easy` images in batch k: 1 at the start, linearly down to `easy_end` at `curriculum` of the run."
@@ -146,23 +156,24 @@ class Stage1DL(DataLoader):
 
     def create_batch(self, d: dict):
         "Our collation: normalize, zero-pad to the batch max (multiple of 32), encode the words as char ids (+ targets)."
-        B = len(d['positives'])
+        B = len(d['images'])
         neg = encode([w for ws in d['negatives'] for w in ws]).view(B, -1, 25)
         presence = char_presence([[w.text for w in s.words] for s in d['samples']])
-        return (pad_images([normalize_image(im) for im in d['images']]), encode(d['positives']), neg, torch.arange(B), presence)
+        target = torch.arange(B) if d['holds'] is None else d['holds']   # the diagonal, or which positives each image shows
+        return (pad_images([normalize_image(im) for im in d['images']]), encode(d['positives']), neg, target, presence)
 
     def show_batch(self, b=None, max_n: int = 6, k: int = 0, ncols: int = 3, figsize=None, dpi: int = 70, **kwargs):
-        "Draw batch `k`'s augmented images with all their words; the positive is the green, bold one."
+        "Draw batch `k`'s augmented images titled with their positives (+), their other words and their first negatives (-)."
         import matplotlib.pyplot as plt
         d = self.draw(k)
         n = min(max_n, len(d['images']))
         rows = math.ceil(n / ncols)
         fig, axs = plt.subplots(rows, ncols, figsize=figsize or (3.2 * ncols, 3.2 * rows), dpi=dpi, squeeze=False)
         for ax in axs.flat: ax.axis('off')
-        for ax, im, s, p, negs in zip(axs.flat, d['images'], d['samples'], d['positives'], d['negatives']):
+        for ax, im, s, pos, negs in zip(axs.flat, d['images'], d['samples'], image_positives(d), d['negatives']):
             ax.imshow(im)
-            others = [w.text for w in s.words if w.text != p]
-            ax.set_title(f"+ {p}\n{' '.join(others)[:40]}\n- {' '.join(negs[:3])} …", fontsize=7, loc='left')
+            others = [w.text for w in s.words if w.text.lower() not in {p.lower() for p in pos}]
+            ax.set_title(f"+ {' '.join(pos)[:40]}\n{' '.join(others)[:40]}\n- {' '.join(negs[:3])} …", fontsize=7, loc='left')
         plt.tight_layout()
         return fig
 
@@ -248,14 +259,15 @@ class Stage1Learner(Learner):
         panels = []
         with eval_mode(self.model) as model:
             dev, s = model_device(model), model.cfg.image.use_stride  # a map cell is s × s pixels
-            for im, p in zip(d['images'][:max_n], d['positives']):
+            words = [ps[0] for ps in image_positives(d)[:max_n]]   # each image's first positive
+            for im, p in zip(d['images'], words):
                 fi = model.encode_image(normalize_image(im)[None].to(dev))
                 _, M = model.attention_maps(fi, model.encode_text([p]))
                 h, w = fi.shape[-2:]
                 hm = M[0, 0].reshape(h, w).float().cpu()
                 y, x = divmod(int(hm.argmax()), w)
                 panels.append(viz.word_panel(im, hm, [[x * s + s // 2, y * s + s // 2]], [float(hm.max())]))
-        return viz.show_panels(panels, list(d['positives'][:len(panels)]), ncols=ncols, size=3.2, dpi=dpi)
+        return viz.show_panels(panels, words, ncols=ncols, size=3.2, dpi=dpi)
 
 def stage1_learner(dls: DataLoaders, model=None, cfg: TrainConfig | None = None, model_cfg=None, anchor_samples=None,
                    anchor_gts: dict | None = None, anchor_root=None, path='.', cbs=None, **kwargs) -> Stage1Learner:
@@ -349,7 +361,11 @@ def to_bf16(self: Stage1Learner):
 # %% ../nbs/10_learner.ipynb #97315047
 class Stage1Preds(Callback):
     "For `get_preds`: after the loss, `pred` becomes the (B, B+K) logits and `yb` the positives' columns (B,)."
-    def after_loss(self): self.learn.pred, self.learn.yb = stage1_logits(self.pred), self.yb[:1]
+    def after_loss(self):
+        if self.yb and self.yb[0].dim() == 2:
+            raise ValueError("get_preds needs batches with one positive per image; these have positives='all' (a training "
+                             "loader?): validation loaders always have one")
+        self.learn.pred, self.learn.yb = stage1_logits(self.pred), self.yb[:1]
 
 @patch
 def get_preds(self: Stage1Learner, ds_idx=1, dl=None, with_input=False, with_decoded=False, with_loss=False, act=None,

@@ -57,14 +57,14 @@ def tiny():
 
 # %% ../nbs/07_model.ipynb #838444ba
 class Stage1Output(NamedTuple):
-    "Training features: `fc` and `text` (B, B+K, C) for image b and text j of [B positives ; K negatives of b]."
-    fc: torch.Tensor           # (B, B+K, C) text-conditioned image features F^c
-    text: torch.Tensor         # (B, B+K, C) the text features F_T they are compared with
+    "Training features: `fc` and `text` (B, P+K, C) for image b and text j of [P positives ; K negatives of b]; officially P = B."
+    fc: torch.Tensor           # (B, P+K, C) text-conditioned image features F^c
+    text: torch.Tensor         # (B, P+K, C) the text features F_T they are compared with
     logit_scale: torch.Tensor  # () learnable log-temperature
     chars: torch.Tensor | None = None  # (B, 69, h, w) character logits of the char head, when the model has one
 
 def pair_logits(fc: torch.Tensor, text: torch.Tensor, logit_scale: torch.Tensor) -> torch.Tensor:
-    "logits[b, j] = exp(logit_scale) · cos(fc[b, j], text[b, j]): (B, B+K)."
+    "logits[b, j] = exp(logit_scale) · cos(fc[b, j], text[b, j]): (B, P+K)."
     return logit_scale.exp() * (F.normalize(fc, dim=-1) * F.normalize(text, dim=-1)).sum(-1)
 
 class WeCromCL(ImageEncoder, TextEncoder):
@@ -85,28 +85,29 @@ class WeCromCL(ImageEncoder, TextEncoder):
         "F_I (B, C, h, w) and F_T (T, C) or (B, T, C) -> (F^c (B, T, C), M (B, T, h·w)); M is a softmax over pixels."
         return self.attn_pool(text_features, image_features)
 
-    def _texts(self, words_pos, words_neg) -> torch.Tensor:
-        "Text features of every image's candidates, (B, B+K, C): [B positives ; K negatives of image b]."
-        pos = self.tokenize(words_pos)                                                     # (B, L)
-        B, L = pos.shape
-        if isinstance(words_neg, torch.Tensor): neg = words_neg.reshape(B, -1, L)          # (B, K, L)
+    def _texts(self, words_pos, words_neg, B: int) -> torch.Tensor:
+        "Text features of every image's candidates, (B, P+K, C): [P positives ; K negatives of image b]."
+        pos = self.tokenize(words_pos)                                                     # (P, L)
+        P, L = pos.shape
+        if isinstance(words_neg, torch.Tensor):
+            if words_neg.shape[0] != B: raise ValueError(f'words_neg needs one row per image ({B}), got {words_neg.shape[0]}')
+            neg = words_neg.reshape(B, -1, L)                                              # (B, K, L)
         else:
             if len(words_neg) != B: raise ValueError(f'words_neg needs one list per image ({B}), got {len(words_neg)}')
             ks = {len(ws) for ws in words_neg}
             if len(ks) != 1: raise ValueError(f'every image needs the same number of negatives, got {sorted(ks)}')
             neg = encode([w for ws in words_neg for w in ws], L).view(B, ks.pop(), L)
         K = neg.shape[1]
-        feats = self.encode_text(torch.cat([pos, neg.to(pos.device).reshape(B * K, L)]))  # (B + B·K, C)
+        feats = self.encode_text(torch.cat([pos, neg.to(pos.device).reshape(B * K, L)]))  # (P + B·K, C)
         C = feats.shape[-1]
-        return torch.cat([feats[:B].expand(B, B, C), feats[B:].view(B, K, C)], 1)          # (B, B+K, C)
+        return torch.cat([feats[:P].expand(B, P, C), feats[P:].view(B, K, C)], 1)          # (B, P+K, C)
 
     def forward(self, images: torch.Tensor, words_pos, words_neg) -> Stage1Output:
-        """images (B, 3, H, W); words_pos: B words (or ids (B, 25)); words_neg: B lists of K words (or ids (B, K, 25))
-        -> Stage1Output(fc (B, B+K, C), text (B, B+K, C), logit_scale (), chars (B, 69, h, w) or None)"""
-        if len(words_pos) != images.shape[0]: raise ValueError(f'one positive per image: {len(words_pos)} words for {images.shape[0]} images')
-        text = self._texts(words_pos, words_neg)                                           # (B, B+K, C)
+        """images (B, 3, H, W); words_pos: P words (or ids (P, 25)), officially one per image (P = B); words_neg: B lists
+        of K words (or ids (B, K, 25)) -> Stage1Output(fc (B, P+K, C), text (B, P+K, C), logit_scale (), chars (B, 69, h, w) or None)"""
+        text = self._texts(words_pos, words_neg, images.shape[0])                          # (B, P+K, C)
         fi = self.encode_image(images)                                                      # (B, C, h, w)
-        fc, _ = self.attention_maps(fi, text)                                               # (B, B+K, C)
+        fc, _ = self.attention_maps(fi, text)                                               # (B, P+K, C)
         return Stage1Output(fc, text, self.logit_scale, self.char_head(fi) if self.cfg.char_head else None)
 
     def logits(self, images: torch.Tensor, words_pos, words_neg) -> torch.Tensor:

@@ -12,7 +12,7 @@ from fastai.basics import Callback
 from fastai.callback.progress import CSVLogger
 from fastai.distributed import DistributedDL
 import torch.distributed as dist
-from .core import VAL_SEED_OFFSET, Preset, UsageError, atomic_write, check_numbers, default_device, remove_stale_temporaries, save_json
+from .core import VAL_SEED_OFFSET, Preset, UsageError, atomic_write, check_numbers, default_device, remove_stale_temporaries, save_json, unwrapped
 from .formats import Sample, Word, load_annotations, load_eval_gts, samples_from_annotations
 from .synth import SYNTH_STREAM, SynthConfig, SynthDataset, synth_eval_samples
 from .model import WeCromCL, WeCromCLConfig
@@ -81,7 +81,10 @@ PREFETCH = 2  # batches each worker process draws ahead (torch's default `prefet
 
 def steps_for(learn, minutes: float, n: int = 4) -> int:
     "Optimizer steps that fit in `minutes`: `n` timed steps on a copy of the model, fed by the real loader and its workers."
-    m = copy.deepcopy(learn.model); opt = torch.optim.SGD(m.parameters(), lr=0.0)
+    m = copy.deepcopy(learn.model)
+    if getattr(getattr(learn, 'train_cfg', None), 'text_freeze', 0):   # the run starts with its text tower frozen: time that
+        for p in unwrapped(m).text_parameters(): p.requires_grad_(False)
+    opt = torch.optim.SGD([p for p in m.parameters() if p.requires_grad], lr=0.0)
     # not timed: the first step (it starts the workers) and the batches they drew ahead, which come at once
     warm = 1 + PREFETCH * learn.dls.train.fake_l.num_workers
     t, batches, last = [], iter(learn.dls.train), time.perf_counter()
