@@ -30,6 +30,10 @@ def candidate_texts(text_pos: torch.Tensor,  # (B, C): text features of the B po
     return torch.cat([text_pos.unsqueeze(0).expand(B, B, C), text_neg], dim=1)
 
 # %% ../nbs/08_objective.ipynb #acc3e1c4
+def _held_columns(holds: torch.Tensor, width: int) -> torch.Tensor:
+    "`holds` (B, P) widened to all `width` candidate columns: the negatives after the P positives are never held."
+    return torch.cat([holds, holds.new_zeros(holds.shape[0], width - holds.shape[1])], 1)
+
 def _held_ce(logits: torch.Tensor, held: torch.Tensor) -> torch.Tensor:
     "Mean over the held pairs (r, c) of −log softmax of logits[r, c] among itself and the columns row r does not hold."
     rest = logits.masked_fill(held, float('-inf')).logsumexp(1, keepdim=True)   # (R, 1) over the row's wrong answers
@@ -49,8 +53,7 @@ def contrastive_loss(logits: torch.Tensor,  # (B, P+N) from `pair_logits`, the P
     if holds.shape[0] != B or logits.shape[1] < P or not holds.any(1).all() or not holds.any(0).all():
         raise ValueError(f'holds must be (B, P) with a positive in every row and column, P <= logits columns; '
                          f'got holds {tuple(holds.shape)}, logits {tuple(logits.shape)}')
-    held = torch.cat([holds, holds.new_zeros(B, logits.shape[1] - P)], 1)
-    return (_held_ce(logits, held) + _held_ce(logits[:, :P].t(), holds.t())) / 2
+    return (_held_ce(logits, _held_columns(holds, logits.shape[1])) + _held_ce(logits[:, :P].t(), holds.t())) / 2
 
 def char_presence(word_lists: Sequence[Sequence[str]]) -> torch.Tensor:
     "(B, 69) multi-hot: which characters of the table occur (lower-cased) in the words of each image."
@@ -80,7 +83,7 @@ def contrastive_accuracy(logits: torch.Tensor,  # (B, P+N)
     "Top-1 accuracy of the contrastive task (a 0-dim float tensor): the best answer is one that is held."
     B = logits.shape[0]
     if holds is None: holds = torch.eye(B, dtype=torch.bool, device=logits.device)
-    if direction == 'i2t': held = torch.cat([holds, holds.new_zeros(B, logits.shape[1] - holds.shape[1])], 1)
+    if direction == 'i2t': held = _held_columns(holds, logits.shape[1])
     elif direction == 't2i': logits, held = logits[:, :holds.shape[1]].t(), holds.t()
     else: raise ValueError(f"direction must be 'i2t' or 't2i', not {direction!r}")
     return held.gather(1, logits.argmax(1, keepdim=True)).float().mean()

@@ -82,7 +82,9 @@ PREFETCH = 2  # batches each worker process draws ahead (torch's default `prefet
 def steps_for(learn, minutes: float, n: int = 4) -> int:
     "Optimizer steps that fit in `minutes`: `n` timed steps on a copy of the model, fed by the real loader and its workers."
     m = copy.deepcopy(learn.model)
-    if getattr(getattr(learn, 'train_cfg', None), 'text_freeze', 0):   # the run starts with its text tower frozen: time that
+    # the run starts with its text tower frozen: time that. (`TextFreeze` freezes it at `before_fit`, not before: fastai
+    # builds the optimizer from the trainable parameters, so a tower frozen earlier would never thaw into it.)
+    if getattr(getattr(learn, 'train_cfg', None), 'text_freeze', 0):
         for p in unwrapped(m).text_parameters(): p.requires_grad_(False)
     opt = torch.optim.SGD([p for p in m.parameters() if p.requires_grad], lr=0.0)
     # not timed: the first step (it starts the workers) and the batches they drew ahead, which come at once
