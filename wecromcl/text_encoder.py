@@ -10,12 +10,12 @@ from dataclasses import dataclass
 from typing import Literal, Sequence
 import torch
 import torch.nn as nn
-from .core import Config
+from .core import Config, eval_mode
 from .charset import encode, MAX_LEN, PAD, VOCAB_SIZE
 
 # %% auto #0
-__all__ = ['TEXT_PARTS', 'TextEncoderConfig', 'official', 'tiny', 'QuickGELU', 'ResidualAttentionBlock', 'Transformer',
-           'TextEncoder']
+__all__ = ['TEXT_PARTS', 'TABLE_CHUNK', 'TextEncoderConfig', 'official', 'tiny', 'QuickGELU', 'ResidualAttentionBlock',
+           'Transformer', 'TextEncoder', 'FrozenTextTable']
 
 # %% ../nbs/06_text_encoder.ipynb #135ae06e
 @dataclass
@@ -70,6 +70,7 @@ TEXT_PARTS = ('token_embedding', 'positional_embedding', 'text_encoder', 'ln_fin
 
 class TextEncoder(nn.Module):
     "Character-wise text encoder: words -> F_T (N, embed_dim); parts named as the official top-level keys."
+    text_table = None  # a `FrozenTextTable` while the tower is frozen for training (`TextFreeze`), else None
     def __init__(self, cfg: TextEncoderConfig | None = None):
         super().__init__()
         self._build_text_encoder(cfg or TextEncoderConfig.preset('official'))
@@ -106,6 +107,10 @@ class TextEncoder(nn.Module):
     def encode_text(self, words: Sequence[str] | torch.Tensor) -> torch.Tensor:
         "F_T: (N, embed_dim) for N words (a list of str, or token ids (N, context_length))."
         ids = self.tokenize(words)                                                   # (N, L)
+        return self.text_table(ids) if self.text_table is not None else self.encode_ids(ids)
+
+    def encode_ids(self, ids: torch.Tensor) -> torch.Tensor:
+        "F_T of token ids (N, L) on the model's device, always computed."
         x = self.token_embedding(ids) + self.positional_embedding                    # (N, L, w)
         if self.text_cfg.length_embedding: x = x + self.length_embedding((ids != PAD).sum(1))[:, None]
         x = self.ln_final(self.text_encoder(x)) @ self.text_projection               # (N, L, C)
@@ -119,3 +124,33 @@ class TextEncoder(nn.Module):
     def text_parameters(self) -> list[nn.Parameter]:
         "The parameters of the text tower (`TEXT_PARTS`), also inside a `WeCromCL` (to freeze or slow them)."
         return [p for n, p in self.named_parameters() if n.split('.')[0] in TEXT_PARTS]
+
+# %% ../nbs/06_text_encoder.ipynb #16e70cde
+TABLE_CHUNK = 512  # words a `FrozenTextTable` encodes at once
+
+class FrozenTextTable:
+    "F_T of a fixed word list by a frozen `encoder`, each chunk computed once, when first asked for; other words encoded as asked."
+    def __init__(self, encoder: TextEncoder, words: Sequence[str]):
+        ids = encode(list(words), encoder.text_cfg.context_length)
+        first = {}                                   # token ids -> first word with them (case variants share ids)
+        for i, r in enumerate(ids.numpy()): first.setdefault(r.tobytes(), i)
+        self.row = {k: n for n, k in enumerate(first)}
+        self.encoder, self.ids, self.feats, self.done = encoder, ids[list(first.values())], None, set()
+
+    def _fill(self, chunks: set[int]):
+        with eval_mode(self.encoder):   # one mode whoever asks (eval-mode attention takes another path: other bits)
+            for c in sorted(chunks):
+                f = self.encoder.encode_ids(self.encoder.tokenize(self.ids[c * TABLE_CHUNK:(c + 1) * TABLE_CHUNK]))
+                if self.feats is None: self.feats = f.new_empty(len(self.ids), f.shape[1])
+                self.feats[c * TABLE_CHUNK:c * TABLE_CHUNK + len(f)] = f
+                self.done.add(c)
+
+    def __call__(self, ids: torch.Tensor) -> torch.Tensor:
+        "F_T (N, C) of token ids (N, L) on the encoder's device."
+        rows = [self.row.get(r.tobytes()) for r in ids.cpu().long().numpy()]
+        if all(r is None for r in rows): return self.encoder.encode_ids(ids)
+        self._fill({r // TABLE_CHUNK for r in rows if r is not None} - self.done)
+        out = self.feats[torch.tensor([0 if r is None else r for r in rows], device=self.feats.device)]
+        miss = [i for i, r in enumerate(rows) if r is None]
+        if miss: out[miss] = self.encoder.encode_ids(ids[miss]).to(out.dtype)
+        return out

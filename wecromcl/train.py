@@ -19,7 +19,8 @@ from .model import WeCromCL, WeCromCLConfig
 from .official import config_from_official_yaml
 from .checkpoint import load_checkpoint, load_model
 from .metric import COLLAPSE_COS
-from .learner import TrainConfig, Checkpoint, TimeBudget, fit_stage1, restore_checkpoint, stage1_dls, stage1_learner
+from .learner import (TrainConfig, Checkpoint, TimeBudget, fit_stage1, restore_checkpoint, stage1_dls, stage1_learner,
+                               freeze_text)
 
 # %% auto #0
 __all__ = ['PREFETCH', 'RUN_FILES', 'TIME_GUARD', 'Throughput', 'EpochTable', 'steps_for', 'keep_epochs', 'RunLog', 'train',
@@ -84,8 +85,7 @@ def steps_for(learn, minutes: float, n: int = 4) -> int:
     m = copy.deepcopy(learn.model)
     # the run starts with its text tower frozen: time that. (`TextFreeze` freezes it at `before_fit`, not before: fastai
     # builds the optimizer from the trainable parameters, so a tower frozen earlier would never thaw into it.)
-    if getattr(getattr(learn, 'train_cfg', None), 'text_freeze', 0):
-        for p in unwrapped(m).text_parameters(): p.requires_grad_(False)
+    if getattr(getattr(learn, 'train_cfg', None), 'text_freeze', 0): freeze_text(m, True, learn.dls.train.pool.words)
     opt = torch.optim.SGD([p for p in m.parameters() if p.requires_grad], lr=0.0)
     # not timed: the first step (it starts the workers) and the batches they drew ahead, which come at once
     warm = 1 + PREFETCH * learn.dls.train.fake_l.num_workers
