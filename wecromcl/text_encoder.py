@@ -125,7 +125,7 @@ class TextEncoder(nn.Module):
         "The parameters of the text tower (`TEXT_PARTS`), also inside a `WeCromCL` (to freeze or slow them)."
         return [p for n, p in self.named_parameters() if n.split('.')[0] in TEXT_PARTS]
 
-# %% ../nbs/06_text_encoder.ipynb #16e70cde
+# %% ../nbs/06_text_encoder.ipynb #9fa1b04f
 TABLE_CHUNK = 512  # words a `FrozenTextTable` encodes at once
 
 class FrozenTextTable:
