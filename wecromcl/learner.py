@@ -286,7 +286,7 @@ def stage1_learner(dls: DataLoaders, model=None, cfg: TrainConfig | None = None,
         metrics += [AnchorHmean(anchor_samples, anchor_gts, ms, root=anchor_root),
                     AnchorHmean(anchor_samples, anchor_gts, ms, fixed=True, root=anchor_root)]
     loss = partial(stage1_loss, char_weight=cfg.char_loss, uniformity=cfg.text_uniformity)
-    model.to(memory_format=torch.channels_last)  # mkldnn's convolutions: a tiny step 1.2x faster on the CPU, same math
+    model.to(memory_format=torch.channels_last)  # mkldnn's convolutions: a tiny step 1.2x faster on the CPU, same math up to rounding
     learn = Stage1Learner(dls, model, loss_func=loss, opt_func=opt, metrics=metrics, wd=cfg.wd, path=path, cbs=cbs, **kwargs)
     learn.train_cfg, learn.collapse_probe = cfg, probe
     learn.add_cb(EpochSeed())

@@ -12,7 +12,7 @@ from fastai.basics import Callback
 from fastai.callback.progress import CSVLogger
 from fastai.distributed import DistributedDL
 import torch.distributed as dist
-from .core import VAL_SEED_OFFSET, Preset, UsageError, atomic_write, check_numbers, default_device, remove_stale_temporaries, save_json, unwrapped
+from .core import VAL_SEED_OFFSET, Preset, UsageError, atomic_write, check_numbers, default_device, remove_stale_temporaries, save_json
 from .formats import Sample, Word, load_annotations, load_eval_gts, samples_from_annotations
 from .synth import SYNTH_STREAM, SynthConfig, SynthDataset, synth_eval_samples
 from .model import WeCromCL, WeCromCLConfig
