@@ -19,8 +19,8 @@ from .msda import OP_DEVICES, OP_DTYPES, ms_deform_attn_reference, msda_inputs
 from .synth import SYNTH_STREAM, SynthConfig, SynthDataset, SynthPreset, synth_sample, write_synth
 from .formats import load_eval_gts
 from .e2e import e2e_metric
-from .spotter import Spotter, SpotterConfig, save_spotter
-from .spotter_learner import (PointDataset, SpotterDL, SpotterTrainConfig, char_accuracy, fit_spotter,
+from .spotter import Spotter, SpotterBackbone, SpotterConfig, init_from_stage1, save_spotter
+from .spotter_learner import (PointDataset, SpotterDL, SpotterTrainConfig, char_accuracy, fit_spotter, looks,
     spotter_dls, spotter_learner)
 from .pipeline import spotter_e2e, trivial_result
 from .train import steps_for
@@ -315,11 +315,14 @@ class E2ECurve(Callback):
         with eval_mode(self.learn.model) as m: e = spotter_e2e(m, self.gts, self.root)
         row = dict(minutes=round(self.trained / 60, 2), steps=self.learn.train_iter,
                    **{k: e[k] for k in ('precision', 'recall', 'hmean', 'tp', 'det', 'n_gt')})
-        if self.reading is not None: row['char_acc'] = char_accuracy(self.learn.model, self.reading)
+        if self.reading is not None:
+            row['char_acc'] = char_accuracy(self.learn.model, self.reading)
+            row['blind_acc'] = char_accuracy(self.learn.model, self.reading, blind=True)
         if row['steps'] and (not self.rows or self.rows[-1]['steps'] != row['steps']):
             self.rows.append(row)
             print(f"{row['minutes']:>8.1f}{row['steps']:>8}{row['precision']:>8.3f}{row['recall']:>8.3f}{row['hmean']:>8.3f}"
-                  + (f"{row['char_acc']:>11.3f}" if 'char_acc' in row else ''), flush=True)
+                  + (f"{row['char_acc']:>11.3f}{row['blind_acc']:>8.3f}" if 'char_acc' in row else '')
+                  + ('' if 'char_acc' not in row or looks(row['char_acc'], row['blind_acc']) else '   not looking at the image'), flush=True)
             self.report(self.rows)  # the curve so far, so that a stopped run keeps it
 
 def bench_spotter_curve(minutes: float = 60.0,   # training time (the evaluations are not counted)
@@ -327,6 +330,7 @@ def bench_spotter_curve(minutes: float = 60.0,   # training time (the evaluation
                         n_eval: int = 200,       # held-out synthetic images (seed `EVAL_SEED`)
                         synth: SynthPreset = 'small',  # generator preset of the training and the held-out images
                         preset: Preset = 'tiny',  # spotter model and recipe preset
+                        backbone: SpotterBackbone | None = None,  # the spotter's image side (default: the preset's); stage1_*: from the shipped weights
                         out: str = 'outputs/bench_spotter_curve',  # working folder: the held-out images, the weights
                         json: str | None = None,  # also write the curve to this JSON file
                         seed: int = 0,           # seed of the training images and the initial weights
@@ -341,13 +345,15 @@ def bench_spotter_curve(minutes: float = 60.0,   # training time (the evaluation
     gts = load_eval_gts(out/'test/gts.json')
     seen = {str(i): {'text': [w.text for w in synth_sample(cfg, seed, i).words]} for i in range(n_eval)}
     base = e2e_metric(trivial_result(seen, gts, out/'test'), gts, thresholds=(0.0,))
-    res = dict(benchmark='spotter_curve', preset=preset, synth=synth, minutes=minutes, n_eval=n_eval, eval_seed=EVAL_SEED,
+    res = dict(benchmark='spotter_curve', preset=preset, backbone=backbone or SpotterConfig.preset(preset).backbone, synth=synth, minutes=minutes, n_eval=n_eval, eval_seed=EVAL_SEED,
                device=str(dev), threads=torch.get_num_threads(), trivial={k: base[k] for k in ('precision', 'recall', 'hmean')},
                machine=machine_info(str(dev)), curve=[])
     torch.manual_seed(seed)
-    mcfg, tcfg = SpotterConfig.preset(preset), SpotterTrainConfig.preset(preset, seed=seed)
+    mcfg, tcfg = SpotterConfig.preset(preset, **({'backbone': backbone} if backbone else {})), SpotterTrainConfig.preset(preset, seed=seed)
     if epoch_len: tcfg = tcfg.replace(epoch_len=epoch_len)
-    model = Spotter(mcfg).to(dev)
+    model = Spotter(mcfg)
+    if mcfg.backbone != 'resnet': init_from_stage1(model)
+    model = model.to(dev)
     reading = SpotterDL(PointDataset.from_json(out/'test/gts.json', out/'test'), tcfg, mcfg.tokens, mcfg.max_instances,
                         train=False, n_batches=math.ceil(min(n_eval, READ_IMAGES) / tcfg.bs), device=dev)
     curve = E2ECurve(gts, out/'test', minutes, every, report=lambda rows: json and save_json(dict(res, curve=rows), json, indent=1),
@@ -355,10 +361,10 @@ def bench_spotter_curve(minutes: float = 60.0,   # training time (the evaluation
     dls = spotter_dls(PointDataset(SynthDataset(cfg, seed, SYNTH_STREAM)), cfg=tcfg, model_cfg=mcfg, device=dev, workers=workers)
     learn = spotter_learner(dls, model, tcfg, path=out, cbs=[curve]); learn.logger = noop  # the curve's rows are the log
     epochs = max(1, math.ceil(steps_for(learn, minutes) / tcfg.epoch_len))  # one cycle that ends as the time does
-    print(f'spotter `{preset}` on `{synth}` ground-truth points for {minutes:g} min ({epochs} epochs of {tcfg.epoch_len} '
+    print(f'spotter `{preset}` ({mcfg.backbone} backbone) on `{synth}` ground-truth points for {minutes:g} min ({epochs} epochs of {tcfg.epoch_len} '
           f'steps planned) on {dev}; end-to-end on {n_eval} held-out images, no lexicon; trivial baseline Hmean '
-          f"{base['hmean']:.3f}; char acc: teacher-forced, {min(n_eval, READ_IMAGES)} of them"
-          f"\n{'minutes':>8}{'steps':>8}{'P':>8}{'R':>8}{'Hmean':>8}{'char acc':>11}")
+          f"{base['hmean']:.3f}; char acc: teacher-forced, {min(n_eval, READ_IMAGES)} of them; blind: each against "
+          f"another image\n{'minutes':>8}{'steps':>8}{'P':>8}{'R':>8}{'Hmean':>8}{'char acc':>11}{'blind':>8}")
     with learn.no_bar(): fit_spotter(learn, epochs)
     save_spotter(learn.model, out/'spotter.pth', train_config=tcfg.to_dict())
     res['curve'] = curve.rows

@@ -19,8 +19,8 @@ from fastai.basics import Callback
 from .learner import TimeBudget, numpy_rng_state, plain_state, restore_checkpoint
 from .locate import locate
 from .spot import spot_images
-from .spotter import Spotter, SpotterConfig, load_spotter, save_spotter
-from .spotter_learner import PointDataset, SpotterTrainConfig, fit_spotter, spotter_dls, spotter_learner
+from .spotter import Spotter, SpotterBackbone, SpotterConfig, init_from_stage1, load_spotter, save_spotter
+from .spotter_learner import PointDataset, SpotterTrainConfig, fit_spotter, looks, spotter_dls, spotter_learner
 from .synth import SYNTH_STREAM, SynthConfig, SynthDataset, SynthPreset, write_synth
 from .train import EpochTable, RunLog
 
@@ -85,6 +85,8 @@ def train_spotter(*,
                   val: int = 16,                # with --synth: held-out generator images to validate on
                   out: str = 'outputs/spotter',  # run folder: spotter.pth, checkpoint.pth, log.csv, losses.json
                   preset: Preset = 'tiny',      # model and recipe preset (SpotterConfig / SpotterTrainConfig)
+                  backbone: SpotterBackbone | None = None,  # the image side (default: the preset's): SPTS's ResNet, or stage 1's image encoder
+                  stage1: str | None = None,    # stage-1 weights a stage1_* backbone starts from (default: the shipped ones)
                   epochs: int = 10,             # epochs
                   epoch_len: int | None = None,  # batches per epoch (default: the preset's)
                   minutes: float | None = None,  # stop after the epoch that passes this many minutes
@@ -113,7 +115,7 @@ def train_spotter(*,
     if points is None: raise UsageError('--points gt or --points pseudo is required')
     check_numbers(epochs=epochs, epoch_len=epoch_len, minutes=minutes, lr=lr, bs=bs, workers=workers, val=val)
     ds, valid = point_source(points, labels, img_root, synth, seed, val)
-    mcfg, cfg = SpotterConfig.preset(preset), SpotterTrainConfig.preset(preset)
+    mcfg, cfg = SpotterConfig.preset(preset, **({'backbone': backbone} if backbone else {})), SpotterTrainConfig.preset(preset)
     cfg = cfg.replace(seed=seed, **{k: v for k, v in dict(epoch_len=epoch_len, lr=lr, bs=bs).items() if v is not None})
     if ck is not None: cfg, mcfg = SpotterTrainConfig.from_dict(ck['train_config']), SpotterConfig.from_dict(ck['config'])
     if labels is not None:
@@ -124,6 +126,7 @@ def train_spotter(*,
     out.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(seed)
     model = load_spotter(init).train() if init and ck is None else Spotter(mcfg)
+    if mcfg.backbone != 'resnet' and not init and ck is None: init_from_stage1(model, stage1)
     run = dict(points=points, labels=labels, img_root=img_root, synth=synth, seed=seed, val=val)
     learn = spotter_learner(spotter_dls(ds, valid, cfg=cfg, model_cfg=model.cfg, device=dev, workers=workers), model.to(dev), cfg,
                             path=out, cbs=[EpochTable(), RunLog('log.csv', append=resume), SpotterCheckpoint(out/'checkpoint.pth', run=run)]
@@ -138,6 +141,10 @@ def train_spotter(*,
     save_json({'losses': before.get('losses', []) + losses, 'seconds': before.get('seconds', 0) + dt}, out/'losses.json')
     path = save_spotter(learn.model, out/'spotter.pth', train_config=cfg.to_dict(), run=dict(run, epochs=epochs))
     print(f'trained on {points} points for {len(losses)} steps in {dt:.1f} s; wrote {path}')
+    last = dict(zip(learn.recorder.metric_names[1:-1], learn.recorder.values[-1])) if learn.recorder.values else {}
+    if last.get('char_acc') is not None and not looks(last['char_acc'], last['blind_acc']):
+        print(f"the spotter does not look at the image yet: it reads {last['char_acc']:.3f} of the validation characters, "
+              f"and {last['blind_acc']:.3f} against other images")
     return path
 
 # %% ../nbs/25_pipeline.ipynb #94da0d50

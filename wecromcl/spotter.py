@@ -13,19 +13,25 @@ import torch.nn as nn
 import torch.nn.functional as F
 from torchvision.ops import FrozenBatchNorm2d
 from .core import Config, atomic_write
-from .image_encoder import ResNet, load_imagenet
+from .image_encoder import ImageEncoder, ImageEncoderConfig, ResNet, load_imagenet
+from .model import WeCromCLConfig
+from .checkpoint import load_model
 from .core import read_checkpoint
 from .sequence import INSTANCE_LEN, Tokens
 
 # %% auto #0
-__all__ = ['SPOTTER_FORMAT', 'SpotterConfig', 'official', 'tiny', 'freeze_batchnorm', 'Backbone', 'sine_embedding',
-           'EncoderLayer', 'DecoderLayer', 'Embedding', 'Transformer', 'MLP', 'Spotter', 'state_dict_errors',
-           'load_spts', 'save_spotter', 'load_spotter']
+__all__ = ['SpotterBackbone', 'STAGE1_MULTIPLE', 'SPOTTER_FORMAT', 'SpotterConfig', 'official', 'tiny', 'freeze_batchnorm',
+           'Backbone', 'stage1_image_config', 'pad_to_multiple', 'sine_embedding', 'EncoderLayer', 'DecoderLayer',
+           'Embedding', 'Transformer', 'MLP', 'Spotter', 'state_dict_errors', 'load_spts', 'init_from_stage1',
+           'save_spotter', 'load_spotter']
 
 # %% ../nbs/21_spotter.ipynb #4b94d133
+SpotterBackbone = Literal['resnet', 'stage1_tiny']  # the spotter's image sides, as a checked choice
+
 @dataclass
 class SpotterConfig(Config):
     "The spotter's architecture; `official` is SPTS."
+    backbone: SpotterBackbone = 'resnet'  # SPTS's ResNet C5, or stage 1's `tiny` image encoder (F_I, stride 8; `init_from_stage1`)
     layers: list[int] = field(default_factory=lambda: [3, 4, 6, 3])  # ResNet bottleneck blocks per stage
     width: int = 64                     # ResNet stem width (64 = ResNet-50; C5 has width·32 channels)
     norm: Literal['frozen_bn', 'bn'] = 'frozen_bn'  # frozen batch norm (SPTS) or trainable batch norm
@@ -81,6 +87,18 @@ class Backbone(nn.Module):
                 if not n.startswith(('layer2', 'layer3', 'layer4')): p.requires_grad_(False)
         self.channels = self.body.channels[-1]
     def forward(self, x): return self.body(x)[-1]
+
+STAGE1_MULTIPLE = 32  # stage 1's image encoder takes sides that are multiples of its coarsest stride
+
+def stage1_image_config(backbone: str) -> ImageEncoderConfig:
+    "The image encoder config of the stage-1 model a `backbone` choice names (`stage1_tiny`: the `tiny` preset's)."
+    return WeCromCLConfig.preset(backbone.removeprefix('stage1_')).image
+
+def pad_to_multiple(images: torch.Tensor, mask: torch.Tensor, k: int) -> tuple[torch.Tensor, torch.Tensor]:
+    "Zero-pad (B, 3, H, W) images on the bottom and right to sides that are multiples of `k`; the padding is masked."
+    ph, pw = -images.shape[-2] % k, -images.shape[-1] % k
+    if not (ph or pw): return images, mask
+    return F.pad(images, (0, pw, 0, ph)), F.pad(mask, (0, pw, 0, ph), value=True)
 
 def sine_embedding(mask: torch.Tensor, dim: int, temperature: float = 10000.) -> torch.Tensor:
     "(B, h, w) padding mask -> (B, h·w, dim) normalized 2-D sine position code (y features, then x)."
@@ -196,9 +214,14 @@ class Spotter(nn.Module):
     def __init__(self, cfg: SpotterConfig | None = None, imagenet: str | Path | None = None):
         super().__init__()
         self.cfg = cfg = cfg or SpotterConfig()
-        self.backbone = nn.Sequential(Backbone(cfg))
-        if imagenet is not None: load_imagenet(self.backbone[0].body, imagenet)
-        self.input_proj = nn.Conv2d(self.backbone[0].channels, cfg.d_model, 1)
+        if cfg.backbone == 'resnet':
+            self.backbone = nn.Sequential(Backbone(cfg))
+            if imagenet is not None: load_imagenet(self.backbone[0].body, imagenet)
+            channels = self.backbone[0].channels
+        else:
+            image_cfg = stage1_image_config(cfg.backbone)
+            self.backbone, channels = nn.Sequential(ImageEncoder(image_cfg, imagenet)), image_cfg.out_dim
+        self.input_proj = nn.Conv2d(channels, cfg.d_model, 1)
         self.transformer = Transformer(cfg)
         self.vocab_embed = MLP(cfg.d_model, cfg.d_model, cfg.tokens.num_classes)
         for n, p in self.named_parameters():  # Xavier for every matrix outside the backbone: see the note below
@@ -206,8 +229,9 @@ class Spotter(nn.Module):
 
     def encode(self, images: torch.Tensor, mask: torch.Tensor | None = None):
         "(memory (B, h·w, d), its positions, its padding mask (B, h·w)) of (B, 3, H, W) images in [0, 1]."
-        f = self.input_proj(self.backbone(images))                                    # (B, d, h, w)
         if mask is None: mask = torch.zeros(images.shape[0], *images.shape[-2:], dtype=torch.bool, device=images.device)
+        if self.cfg.backbone != 'resnet': images, mask = pad_to_multiple(images, mask, STAGE1_MULTIPLE)
+        f = self.input_proj(self.backbone(images))                                    # (B, d, h, w)
         m = F.interpolate(mask[:, None].float(), size=f.shape[-2:])[:, 0].bool()     # (B, h, w)
         pos = sine_embedding(m, self.cfg.d_model).to(f.dtype)
         x = f.flatten(2).transpose(1, 2)
@@ -245,6 +269,16 @@ def load_spts(path, cfg: SpotterConfig | None = None) -> Spotter:
     if errors: raise ValueError(f'{path} does not match the spotter: ' + '; '.join(errors))
     model.load_state_dict(sd, strict=True)
     return model.eval()
+
+def init_from_stage1(model: Spotter, path=None) -> Spotter:
+    "Start a `stage1_*` backbone from the image encoder of a stage-1 checkpoint (default: the shipped `tiny` weights)."
+    if model.cfg.backbone == 'resnet': raise ValueError("init_from_stage1 needs a spotter whose backbone is stage 1's, not 'resnet'")
+    own, sd = model.backbone[0].state_dict(), load_model(path).state_dict()
+    errors = state_dict_errors(own, {k: v for k, v in sd.items() if k in own})
+    if errors: raise ValueError(f"{path or 'the shipped weights'}: its image encoder does not fit the spotter's backbone "
+                                f"({model.cfg.backbone}): " + '; '.join(errors))
+    model.backbone[0].load_state_dict({k: sd[k] for k in own})
+    return model
 
 def save_spotter(model: Spotter, path, **extra) -> Path:
     "Write the spotter's weights and config as a kit checkpoint, atomically; `extra` entries beside them."

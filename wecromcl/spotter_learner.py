@@ -16,7 +16,7 @@ import torch
 import torch.nn.functional as F
 from fastai.basics import Adam, Callback, DataLoader, DataLoaders, Learner, params
 from fastai.callback.training import GradientClip
-from fastai.metrics import AvgMetric
+from fastai.metrics import AvgMetric, Metric
 from .core import Config, eval_mode
 from .formats import Sample, Word, gt_point, load_eval_gts
 from .readers import read_image
@@ -26,9 +26,10 @@ from .sequence import MAX_INSTANCES, Tokens, encode_instances, pad_batch, sequen
 from .spotter import Spotter, SpotterConfig
 
 # %% auto #0
-__all__ = ['Precision', 'word_points', 'PointDataset', 'SpotterTrainConfig', 'official', 'tiny', 'resize_image', 'to_tensor',
-           'pad_with_mask', 'rotate_with_points', 'SpotterDL', 'spotter_dls', 'SpotterLoss', 'token_accuracy',
-           'char_accuracy', 'spotter_splitter', 'Autocast', 'spotter_learner', 'fit_spotter']
+__all__ = ['LOOK_GAP', 'Precision', 'word_points', 'PointDataset', 'SpotterTrainConfig', 'official', 'tiny', 'resize_image',
+           'to_tensor', 'pad_with_mask', 'rotate_with_points', 'SpotterDL', 'spotter_dls', 'SpotterLoss',
+           'token_accuracy', 'char_hits', 'char_accuracy', 'CharAccuracy', 'looks', 'spotter_splitter', 'Autocast',
+           'spotter_learner', 'fit_spotter']
 
 # %% ../nbs/22_spotter_learner.ipynb #b8e7a473
 def word_points(s: Sample) -> tuple[list[str], list[list[int]]]:
@@ -208,14 +209,42 @@ def token_accuracy(logits: torch.Tensor, target: torch.Tensor, pad: int) -> torc
     keep = target != pad
     return (logits.argmax(-1)[keep] == target[keep]).float().mean()
 
-def char_accuracy(model: Spotter, dl: DataLoader) -> float:
-    "Teacher-forced share of the characters read right over `dl`'s batches (reading alone: each point and the tokens before it given)."
-    tok, ok, n = model.cfg.tokens, 0, 0
+LOOK_GAP = 0.02  # char acc less than this above its blind level: the decoder guesses from the words, not from the image
+
+def char_hits(model: Spotter, x, mask, inp, tgt,
+              blind: bool = False,  # each sequence read against the next image of its batch: what the decoder guesses without looking
+              logits: torch.Tensor | None = None,  # the model's logits of this batch, when already computed (not blind)
+              ) -> tuple[int, int]:
+    "(characters read right, characters) of one batch under teacher forcing: each point and the tokens before it given."
+    tok = model.cfg.tokens
+    if blind: x, mask = x.roll(1, 0), mask.roll(1, 0)
+    if logits is None or blind: logits = model(x, mask, inp)
+    keep = (tgt >= tok.char0) & (tgt < tok.word_pad)   # character slots holding a character (or the unknown token)
+    return (logits.argmax(-1)[keep] == tgt[keep]).sum().item(), keep.sum().item()
+
+def char_accuracy(model: Spotter, dl: DataLoader, blind: bool = False) -> float:
+    "Teacher-forced share of the characters read right over `dl`'s batches (`blind`: each against another image)."
+    ok = n = 0
     with eval_mode(model) as m, torch.no_grad():
-        for x, mask, inp, tgt in dl:
-            keep = (tgt >= tok.char0) & (tgt < tok.word_pad)   # character slots holding a character (or the unknown token)
-            ok += (m(x, mask, inp).argmax(-1)[keep] == tgt[keep]).sum().item(); n += keep.sum().item()
+        for b in dl:
+            o, k = char_hits(m, *b, blind=blind); ok += o; n += k
     return ok / max(n, 1)
+
+class CharAccuracy(Metric):
+    "Validation metric `char_acc` (`blind_acc` with `blind`: read against other images, which costs a forward pass)."
+    def __init__(self, blind: bool = False): self.blind = blind
+    def reset(self): self.ok = self.n = 0
+    def accumulate(self, learn):
+        with torch.no_grad(): o, k = char_hits(learn.model, *learn.xb, *learn.yb, blind=self.blind, logits=learn.pred)
+        self.ok += o; self.n += k
+    @property
+    def value(self): return self.ok / self.n if self.n else None
+    @property
+    def name(self): return 'blind_acc' if self.blind else 'char_acc'
+
+def looks(char_acc: float, blind_acc: float) -> bool:
+    "Whether the spotter reads from the image: its character accuracy at least `LOOK_GAP` above the blind one."
+    return char_acc - blind_acc >= LOOK_GAP
 
 def spotter_splitter(model: Spotter) -> list:
     "Two parameter groups: the backbone, then the rest."
@@ -244,7 +273,7 @@ def spotter_learner(dls: DataLoaders, model: Spotter | None = None, cfg: Spotter
     tok = model.cfg.tokens
     acc = AvgMetric(partial(token_accuracy, pad=tok.pad)); acc.func.__name__ = 'token_acc'
     learn = Learner(dls, model, loss_func=SpotterLoss(tok, cfg.eos_weight), opt_func=partial(Adam, eps=1e-8),
-                    splitter=spotter_splitter, wd=cfg.wd, metrics=[acc], path=path,
+                    splitter=spotter_splitter, wd=cfg.wd, metrics=[acc, CharAccuracy(), CharAccuracy(blind=True)], path=path,
                     cbs=[GradientClip(cfg.clip), EpochSeed(), *(cbs or [])], **kwargs)
     learn.train_cfg = cfg
     if precision == 'bf16': learn.add_cb(Autocast())
