@@ -345,12 +345,12 @@ def bench_spotter_curve(minutes: float = 60.0,   # training time (the evaluation
     gts = load_eval_gts(out/'test/gts.json')
     seen = {str(i): {'text': [w.text for w in synth_sample(cfg, seed, i).words]} for i in range(n_eval)}
     base = e2e_metric(trivial_result(seen, gts, out/'test'), gts, thresholds=(0.0,))
-    res = dict(benchmark='spotter_curve', preset=preset, backbone=backbone or SpotterConfig.preset(preset).backbone, synth=synth, minutes=minutes, n_eval=n_eval, eval_seed=EVAL_SEED,
-               device=str(dev), threads=torch.get_num_threads(), trivial={k: base[k] for k in ('precision', 'recall', 'hmean')},
-               machine=machine_info(str(dev)), curve=[])
-    torch.manual_seed(seed)
     mcfg, tcfg = SpotterConfig.preset(preset, **({'backbone': backbone} if backbone else {})), SpotterTrainConfig.preset(preset, seed=seed)
     if epoch_len: tcfg = tcfg.replace(epoch_len=epoch_len)
+    res = dict(benchmark='spotter_curve', preset=preset, backbone=mcfg.backbone, synth=synth, minutes=minutes, n_eval=n_eval,
+               eval_seed=EVAL_SEED, device=str(dev), threads=torch.get_num_threads(), trivial={k: base[k] for k in ('precision', 'recall', 'hmean')},
+               machine=machine_info(str(dev)), curve=[])
+    torch.manual_seed(seed)
     model = Spotter(mcfg)
     if mcfg.backbone != 'resnet': init_from_stage1(model)
     model = model.to(dev)
