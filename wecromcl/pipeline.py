@@ -141,7 +141,7 @@ def train_spotter(*,
     save_json({'losses': before.get('losses', []) + losses, 'seconds': before.get('seconds', 0) + dt}, out/'losses.json')
     path = save_spotter(learn.model, out/'spotter.pth', train_config=cfg.to_dict(), run=dict(run, epochs=epochs))
     print(f'trained on {points} points for {len(losses)} steps in {dt:.1f} s; wrote {path}')
-    last = dict(zip(learn.recorder.metric_names[1:-1], learn.recorder.values[-1])) if learn.recorder.values else {}
+    last = {m.name: m.value for m in learn.metrics}   # the last validation's
     if last.get('char_acc') is not None and not looks(last['char_acc'], last['blind_acc']):
         print(f"the spotter does not look at the image yet: it reads {last['char_acc']:.3f} of the validation characters, "
               f"and {last['blind_acc']:.3f} against other images")
