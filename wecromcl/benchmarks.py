@@ -11,6 +11,8 @@ from typing import Literal
 import cv2
 import numpy as np
 import torch
+import torch.nn as nn
+import torch.nn.functional as F
 import wecromcl
 from fastai.basics import Callback, CancelFitException, CancelValidException, DataLoader, noop
 from .core import EVAL_SEED, Preset, check_arg, check_numbers, default_device, eval_mode, save_json
@@ -20,7 +22,7 @@ from .synth import SYNTH_STREAM, SynthConfig, SynthDataset, SynthPreset, synth_s
 from .formats import load_eval_gts
 from .e2e import e2e_metric
 from .spotter import Spotter, SpotterBackbone, SpotterConfig, init_from_stage1, save_spotter
-from .spotter_learner import (PointDataset, SpotterDL, SpotterTrainConfig, char_accuracy, fit_spotter, looks,
+from .spotter_learner import (PointDataset, SpotterDL, SpotterLoss, SpotterTrainConfig, char_accuracy, fit_spotter, looks,
     spotter_dls, spotter_learner)
 from .pipeline import spotter_e2e, trivial_result
 from .train import steps_for
@@ -30,8 +32,9 @@ from .learner import TrainConfig, default_workers, stage1_dls
 from .emergence import ablation_configs, emergence_run
 
 # %% auto #0
-__all__ = ['BENCH_SHAPES', 'READ_IMAGES', 'timed', 'machine_info', 'bench_case', 'format_bench', 'bench_op', 'bench_synth',
-           'bench_model', 'bench_train', 'bench_emergence', 'E2ECurve', 'bench_spotter_curve']
+__all__ = ['BENCH_SHAPES', 'READ_IMAGES', 'ISOLATION_STAGES', 'ISOLATION_WINDOW', 'LETTER_SLOT', 'timed', 'machine_info',
+           'bench_case', 'format_bench', 'bench_op', 'bench_synth', 'bench_model', 'bench_train', 'bench_emergence',
+           'E2ECurve', 'bench_spotter_curve', 'letter_images', 'isolation_stage', 'bench_spotter_isolation']
 
 # %% ../nbs/90_benchmarks.ipynb #df7aa6ce
 def timed(fn, repeats: int = 1, device: str = 'cpu') -> list[float]:
@@ -371,3 +374,81 @@ def bench_spotter_curve(minutes: float = 60.0,   # training time (the evaluation
     if json: print(f'wrote {save_json(res, json, indent=1)}')
     return res
 
+
+# %% ../nbs/90_benchmarks.ipynb #801d3766
+ISOLATION_STAGES = ('classifier', 'spotter', 'frozen')  # in this order: `frozen` starts from the classifier's backbone
+ISOLATION_WINDOW = 50  # training batches each accuracy is averaged over
+LETTER_SLOT = 2        # target index of an instance's first character (after its x and y bins)
+
+def letter_images() -> SynthConfig:
+    "The isolation's images: one large lower-case letter each (60-90 px type in 160 px, read at 128), at a random place."
+    return SynthConfig.preset('easy', words=(1, 1), random_len=(1, 1), font_size=(60, 90))
+
+def isolation_stage(stage: str, model: Spotter, data: SpotterDL, steps: int, lr: float) -> list[dict]:
+    "Train one stage on `data` (Adam at `lr`); the letter's accuracy and the image's effect over each window of steps."
+    # classifier: `model`'s backbone under global average pooling and a linear layer; spotter: `model` with SPTS's
+    # loss; frozen: the same with its backbone fixed (weights and batch-norm statistics)
+    tok, dev = model.cfg.tokens, next(model.parameters()).device
+    head = nn.Linear(model.input_proj.in_channels, tok.num_classes).to(dev) if stage == 'classifier' else None
+    if stage == 'frozen': model.backbone.requires_grad_(False)
+    trained = [p for m in ((model.backbone, head) if head else (model,)) for p in m.parameters() if p.requires_grad]
+    opt, loss_func = torch.optim.Adam(trained, lr=lr), SpotterLoss(tok)
+    model.train()
+    if stage == 'frozen': model.backbone.eval()  # its batch-norm statistics stay the classifier's
+    def features(x, mask):  # pooled backbone features (classifier) or the encoded images (spotter): per image
+        return model.backbone(x).mean((2, 3)) if head else model.encode(x, mask)
+    def letter_logits(f, inp):  # (the letter's logits, the whole sequence's: None for the classifier)
+        if head: return head(f), None
+        seq_logits = model.decode(inp, *f)
+        return seq_logits[:, LETTER_SLOT], seq_logits
+    rows, hits, effect = [], [], []
+    for k, (x, mask, inp, tgt) in enumerate(data):
+        letter = tgt[:, LETTER_SLOT]
+        f = features(x, mask)
+        logits, seq_logits = letter_logits(f, inp)
+        with torch.no_grad():  # the same tokens read against the batch's next image: how much the answer depends on the image
+            other = letter_logits(f.roll(1, 0) if head else tuple(t.roll(1, 0) for t in f), inp)[0]
+            effect.append((logits.log_softmax(-1) - other.log_softmax(-1)).abs().mean().item())
+        loss = F.cross_entropy(logits, letter) if head else loss_func(seq_logits, tgt)
+        opt.zero_grad(); loss.backward(); opt.step()
+        hits.append((logits.argmax(-1) == letter).float().mean().item())
+        if (k + 1) % ISOLATION_WINDOW == 0 or k + 1 == steps:
+            rows.append(dict(step=k + 1, letter_acc=float(np.mean(hits[-ISOLATION_WINDOW:])),
+                             image_effect=float(np.mean(effect[-ISOLATION_WINDOW:]))))
+    return rows
+
+def bench_spotter_isolation(steps: int = 1600,      # training steps of each stage
+                            bs: int = 8,            # images a step
+                            lr: float = 1e-3,       # Adam's rate, the same for every stage and every parameter
+                            preset: Preset = 'tiny',  # spotter model preset
+                            backbone: SpotterBackbone | None = None,  # the spotter's image side (default: the preset's); random weights
+                            json: str | None = None,  # also write the result to this JSON file
+                            seed: int = 0,          # seed of the images and the initial weights
+                            device: str | None = None,  # torch device (default: cuda when available, else cpu)
+                            ) -> dict:
+    "Can the spotter learn to look? One large letter an image: a classifier, the spotter, and the spotter on the classifier's frozen backbone."
+    check_numbers(steps=steps, bs=bs, lr=lr)
+    dev = default_device(device)
+    mcfg = SpotterConfig.preset(preset, **({'backbone': backbone} if backbone else {}))
+    tcfg = SpotterTrainConfig.preset('tiny', bs=bs, seed=seed)
+    res = dict(benchmark='spotter_isolation', preset=preset, backbone=mcfg.backbone, steps=steps, bs=bs, lr=lr, seed=seed,
+               chance=1 / 26, window=ISOLATION_WINDOW, device=str(dev), machine=machine_info(str(dev)), stages={})
+    print(f'spotter `{preset}` ({mcfg.backbone} backbone), one letter an image ({bs} fresh images a step, Adam {lr:g}, '
+          f'{steps} steps a stage) on {dev}; letter accuracy and image effect over the last {ISOLATION_WINDOW} '
+          f"training batches; chance {1 / 26:.3f}\n{'stage':<12}{'25%':>8}{'50%':>8}{'75%':>8}{'end':>8}{'image effect':>16}")
+    backbone_state = None
+    for stage in ISOLATION_STAGES:
+        torch.manual_seed(seed)
+        model = Spotter(mcfg)
+        if stage == 'frozen': model.backbone.load_state_dict(backbone_state)
+        data = SpotterDL(PointDataset(SynthDataset(letter_images(), seed, SYNTH_STREAM)), tcfg, mcfg.tokens, mcfg.max_instances,
+                         train=True, n_batches=steps, device=dev)
+        rows = isolation_stage(stage, model.to(dev), data, steps, lr)
+        if stage == 'classifier': backbone_state = model.backbone.state_dict()
+        res['stages'][stage] = rows
+        at = lambda f: rows[min(len(rows) - 1, max(0, math.ceil(f * len(rows)) - 1))]['letter_acc']
+        print(f"{stage:<12}{at(.25):>8.3f}{at(.5):>8.3f}{at(.75):>8.3f}{at(1):>8.3f}"
+              f"{rows[0]['image_effect']:>8.3f} ->{rows[-1]['image_effect']:>6.3f}", flush=True)
+        if json: save_json(res, json, indent=1)  # after each stage, so that an interrupted run keeps what it measured
+    if json: print(f'wrote {json}')
+    return res

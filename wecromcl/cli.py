@@ -20,6 +20,7 @@ BENCHMARKS: dict[str, str] = {  # `wecromcl bench NAME`: each prints a table and
     'op': 'wecromcl.benchmarks:bench_op',
     'spotter': 'wecromcl.pipeline:bench_spotter',
     'spotter-curve': 'wecromcl.benchmarks:bench_spotter_curve',
+    'spotter-isolation': 'wecromcl.benchmarks:bench_spotter_isolation',
     'synth': 'wecromcl.benchmarks:bench_synth',
     'train': 'wecromcl.benchmarks:bench_train',
 }
