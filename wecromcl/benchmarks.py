@@ -348,7 +348,7 @@ def bench_spotter_curve(minutes: float = 60.0,   # training time (the evaluation
     gts = load_eval_gts(out/'test/gts.json')
     seen = {str(i): {'text': [w.text for w in synth_sample(cfg, seed, i).words]} for i in range(n_eval)}
     base = e2e_metric(trivial_result(seen, gts, out/'test'), gts, thresholds=(0.0,))
-    mcfg, tcfg = SpotterConfig.preset(preset, **({'backbone': backbone} if backbone else {})), SpotterTrainConfig.preset(preset, seed=seed)
+    mcfg, tcfg = SpotterConfig.with_backbone(preset, backbone), SpotterTrainConfig.preset(preset, seed=seed)
     if epoch_len: tcfg = tcfg.replace(epoch_len=epoch_len)
     res = dict(benchmark='spotter_curve', preset=preset, backbone=mcfg.backbone, synth=synth, minutes=minutes, n_eval=n_eval,
                eval_seed=EVAL_SEED, device=str(dev), threads=torch.get_num_threads(), trivial={k: base[k] for k in ('precision', 'recall', 'hmean')},
@@ -429,7 +429,7 @@ def bench_spotter_isolation(steps: int = 1600,      # training steps of each sta
     "Can the spotter learn to look? One large letter an image: a classifier, the spotter, and the spotter on the classifier's frozen backbone."
     check_numbers(steps=steps, bs=bs, lr=lr)
     dev = default_device(device)
-    mcfg = SpotterConfig.preset(preset, **({'backbone': backbone} if backbone else {}))
+    mcfg = SpotterConfig.with_backbone(preset, backbone)
     tcfg = SpotterTrainConfig.preset('tiny', bs=bs, seed=seed)
     res = dict(benchmark='spotter_isolation', preset=preset, backbone=mcfg.backbone, steps=steps, bs=bs, lr=lr, seed=seed,
                chance=1 / 26, window=ISOLATION_WINDOW, device=str(dev), machine=machine_info(str(dev)), stages={})

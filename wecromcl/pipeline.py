@@ -115,7 +115,7 @@ def train_spotter(*,
     if points is None: raise UsageError('--points gt or --points pseudo is required')
     check_numbers(epochs=epochs, epoch_len=epoch_len, minutes=minutes, lr=lr, bs=bs, workers=workers, val=val)
     ds, valid = point_source(points, labels, img_root, synth, seed, val)
-    mcfg, cfg = SpotterConfig.preset(preset, **({'backbone': backbone} if backbone else {})), SpotterTrainConfig.preset(preset)
+    mcfg, cfg = SpotterConfig.with_backbone(preset, backbone), SpotterTrainConfig.preset(preset)
     cfg = cfg.replace(seed=seed, **{k: v for k, v in dict(epoch_len=epoch_len, lr=lr, bs=bs).items() if v is not None})
     if ck is not None: cfg, mcfg = SpotterTrainConfig.from_dict(ck['train_config']), SpotterConfig.from_dict(ck['config'])
     if labels is not None:

@@ -52,6 +52,10 @@ class SpotterConfig(Config):
     def tokens(self) -> Tokens: return Tokens(self.num_bins)
     @property
     def max_len(self) -> int: return self.max_instances * INSTANCE_LEN + 1
+    @classmethod
+    def with_backbone(cls, preset: str, backbone: SpotterBackbone | None = None) -> SpotterConfig:
+        "The `preset`'s config with `backbone` in place of its own (None: the preset's): what the commands build."
+        return cls.preset(preset, **({'backbone': backbone} if backbone else {}))
 
 @SpotterConfig.register
 def official():
