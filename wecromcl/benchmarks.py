@@ -301,16 +301,17 @@ READ_IMAGES = 64  # held-out images of the curve's teacher-forced character accu
 
 class E2ECurve(Callback):
     "Every `every` training minutes and at the end: end-to-end Hmean of held-out images (`char_accuracy` of `reading`); stops at `minutes`."
+    # the clock is read after each batch, so that the budget holds whatever the epoch's length
     order = 75  # after the recorder; the clock leaves the evaluations out
     def __init__(self, gts: dict, root: Path, minutes: float, every: float, report=noop, reading: DataLoader | None = None):
         self.gts, self.root, self.seconds, self.every, self.report = gts, Path(root), minutes * 60, every * 60, report
         self.reading = reading
     def before_fit(self): self.trained, self.next, self.rows, self.t0 = 0.0, self.every, [], time.perf_counter()
-    def after_epoch(self):
+    def after_batch(self):
+        if not self.training: return
         self.trained += time.perf_counter() - self.t0
-        if self.trained >= self.next and self.trained < self.seconds:
-            self.evaluate(); self.next += self.every
-        if self.trained >= self.seconds: raise CancelFitException()
+        if self.trained >= self.seconds: raise CancelFitException()  # `after_fit` reads the last point
+        if self.trained >= self.next: self.evaluate(); self.next += self.every
         self.t0 = time.perf_counter()
     def before_validate(self): raise CancelValidException()  # the curve is the validation
     def after_fit(self): self.evaluate()
