@@ -19,9 +19,9 @@ def test_tiny_spotter_overfits_8_images():
     learn = spotter_learner(spotter_dls(ds, cfg=cfg, model_cfg=mcfg), Spotter(mcfg), cfg)
     with learn.no_bar(), learn.no_logging(): fit_spotter(learn, EPOCHS)
     items = [ds[i] for i in range(len(ds))]
-    results = spot_images(learn.model, [img for img, _, _ in items])
+    results = spot_images(learn.model, [item[0] for item in items])
     B = mcfg.num_bins
-    for (img, texts, pts), spots in zip(items, results):
+    for (img, texts, pts, _), spots in zip(items, results):
         h, w = img.shape[:2]
         assert sorted(s.text for s in spots) == sorted(texts)
         got = {s.text: s.point for s in spots}

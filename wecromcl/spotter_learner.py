@@ -26,19 +26,21 @@ from .sequence import MAX_INSTANCES, Tokens, encode_instances, pad_batch, sequen
 from .spotter import Spotter, SpotterConfig
 
 # %% auto #0
-__all__ = ['LOOK_GAP', 'Precision', 'word_points', 'PointDataset', 'SpotterTrainConfig', 'official', 'tiny', 'resize_image',
-           'to_tensor', 'pad_with_mask', 'rotate_with_points', 'SpotterDL', 'spotter_dls', 'SpotterLoss',
-           'token_accuracy', 'char_hits', 'char_accuracy', 'CharAccuracy', 'looks', 'spotter_splitter', 'Autocast',
-           'spotter_learner', 'fit_spotter']
+__all__ = ['CROP_TRIES', 'LOOK_GAP', 'Precision', 'word_points', 'PointDataset', 'SpotterTrainConfig', 'official', 'tiny',
+           'resize_image', 'to_tensor', 'pad_with_mask', 'rotate_with_points', 'grow_crop', 'random_crop', 'SpotterDL',
+           'spotter_dls', 'SpotterLoss', 'token_accuracy', 'char_hits', 'char_accuracy', 'CharAccuracy', 'looks',
+           'spotter_splitter', 'Autocast', 'spotter_learner', 'fit_spotter']
 
 # %% ../nbs/22_spotter_learner.ipynb #b8e7a473
-def word_points(s: Sample) -> tuple[list[str], list[list[int]]]:
-    "Texts and official GT points of a sample's words that have a polygon and are not don't-care."
+def word_points(s: Sample) -> tuple[list[str], list[list[int]], list[list[float]]]:
+    "Texts, official GT points and bounding boxes (x0, y0, x1, y1) of a sample's words that have a polygon and are not don't-care."
     words = [w for w in s.words if w.polygon and not w.ignore]
-    return [w.text for w in words], [gt_point(w.polygon) for w in words]
+    boxes = [[min(xs), min(ys), max(xs), max(ys)] for xs, ys in (zip(*w.polygon) for w in words)]
+    return [w.text for w in words], [gt_point(w.polygon) for w in words], boxes
 
 class PointDataset:
-    "Images with their words and one point per word: item i is (image uint8 (H, W, 3), texts, points in pixels)."
+    "Images with their words and one point per word: item i is (image uint8 (H, W, 3), texts, points, boxes), in pixels."
+    # a word's box is its polygon's bounding box; a word known by its point alone is boxed by the point itself
     def __init__(self, samples: Sequence[Sample],
                  points: Sequence | None = None):  # one [[x, y], ...] list per sample; None: GT points of the polygons
         if points is not None and len(points) != len(samples):
@@ -58,9 +60,9 @@ class PointDataset:
     def __getitem__(self, i: int):
         s = self.samples[i]
         img = s.image if s.image is not None else read_image(s.path)
-        if self.points is None: texts, pts = word_points(s)
-        else: texts, pts = [w.text for w in s.words], self.points[i]
-        return img, texts, pts
+        if self.points is None: return (img, *word_points(s))
+        pts = self.points[i]
+        return img, [w.text for w in s.words], pts, [[x, y, x, y] for x, y in pts]
 
     def label_counts(self, tok: Tokens = Tokens(), max_instances: int = MAX_INSTANCES) -> Counter:
         "What the token sequence will not hold (unknown characters, cut words, words over the cap), over all labels."
@@ -73,7 +75,7 @@ class PointDataset:
 # %% ../nbs/22_spotter_learner.ipynb #c27a73c2
 @dataclass
 class SpotterTrainConfig(Config):
-    "How the spotter is trained; `official` is SPTS's recipe (minus crop and rotation)."
+    "How the spotter is trained; `official` is SPTS's recipe."
     bs: int = 1                       # images per batch (each drawn twice when batch_aug)
     batch_aug: bool = True            # two independent augmentations of each image (SPTS)
     epoch_len: int = 1000             # batches per epoch
@@ -84,6 +86,8 @@ class SpotterTrainConfig(Config):
     eos_weight: float = 0.01          # loss weight of the EOS class
     sides: list[int] = field(default_factory=lambda: list(range(640, 897, 32)))  # training short sides
     max_side: int = 1600              # training long side at most
+    p_crop: float = 1.0               # chance of a random crop ...
+    crop: tuple[float, float] = (0.5, 1.0)  # ... whose window sides are these fractions of the image's, before it grows
     p_jitter: float = 0.5             # chance of colour jitter
     p_rotate: float = 0.3             # chance of a rotation ...
     rotate: float = 30.0              # ... by up to this many degrees either way
@@ -95,8 +99,8 @@ def official(): return SpotterTrainConfig()
 @SpotterTrainConfig.register
 def tiny():
     "128-pixel images, 8 a batch, no augmentation, lr 3e-3: the CPU recipe and the overfit test."
-    return SpotterTrainConfig(bs=8, batch_aug=False, epoch_len=10, lr=3e-3, sides=[128], max_side=128, p_jitter=0.,
-                              p_rotate=0.)
+    return SpotterTrainConfig(bs=8, batch_aug=False, epoch_len=10, lr=3e-3, sides=[128], max_side=128, p_crop=0.,
+                              p_jitter=0., p_rotate=0.)
 
 # %% ../nbs/22_spotter_learner.ipynb #434af15f
 def resize_image(img: np.ndarray, side: int, max_side: int) -> np.ndarray:
@@ -127,6 +131,33 @@ def rotate_with_points(img: np.ndarray, points, degrees: float) -> tuple[np.ndar
     out = cv2.warpAffine(img, M, (nw, nh), flags=cv2.INTER_LINEAR, borderValue=(0, 0, 0))
     return out, [[float(M[0, 0] * x + M[0, 1] * y + M[0, 2]), float(M[1, 0] * x + M[1, 1] * y + M[1, 2])] for x, y in points]
 
+CROP_TRIES = 100  # windows drawn before an image is left whole (SPTS)
+
+def grow_crop(window, boxes) -> tuple[np.ndarray, np.ndarray]:
+    "The smallest window holding `window` (x0, y0, x1, y1) and every box that touches it, and which of `boxes` (n, 4) it holds."
+    window, boxes = np.asarray(window, float), np.asarray(boxes, float).reshape(-1, 4)
+    while True:   # a box taken in can touch others: grow until nothing changes
+        hit = (boxes[:, 0] <= window[2]) & (boxes[:, 2] >= window[0]) & (boxes[:, 1] <= window[3]) & (boxes[:, 3] >= window[1])
+        if not hit.any(): return window, hit
+        grown = np.r_[np.minimum(window[:2], boxes[hit, :2].min(0)), np.maximum(window[2:], boxes[hit, 2:].max(0))]
+        if (grown == window).all(): return window, hit
+        window = grown
+
+def random_crop(img: np.ndarray, texts: list, pts: list, boxes, rng: np.random.Generator,
+                scale: tuple[float, float] = (0.5, 1.0)) -> tuple[np.ndarray, list, list]:
+    "SPTS's crop: a window `scale` of each side at a random place, grown until it cuts no word; the words outside go."
+    h, w = img.shape[:2]
+    for _ in range(CROP_TRIES if len(boxes) else 0):
+        cw, ch = w * rng.uniform(*scale), h * rng.uniform(*scale)
+        x, y = rng.uniform(0, w - cw), rng.uniform(0, h - ch)
+        window, hit = grow_crop([x, y, x + cw, y + ch], boxes)
+        if hit.any(): break
+    else: return img, texts, pts   # no word, or no window that holds one
+    x0, y0 = max(0, math.floor(window[0])), max(0, math.floor(window[1]))
+    x1, y1 = min(w, math.ceil(window[2])), min(h, math.ceil(window[3]))
+    keep = hit.nonzero()[0]
+    return img[y0:y1, x0:x1], [texts[i] for i in keep], [[pts[i][0] - x0, pts[i][1] - y0] for i in keep]
+
 # %% ../nbs/22_spotter_learner.ipynb #86468fc8
 def _rng(*keys) -> np.random.Generator: return np.random.default_rng(np.random.SeedSequence([int(k) for k in keys]))
 
@@ -146,26 +177,28 @@ class SpotterDL(DataLoader):
         rng = _rng(self.cfg.seed, 1, self.epoch, k)
         return rng.permutation(n).tolist() if n <= bs else rng.choice(n, bs, replace=False).tolist()
 
-    def augment(self, img: np.ndarray, pts, rng: np.random.Generator) -> tuple[np.ndarray, list]:
-        "Rotation (points follow), resize, colour jitter in training; the test resize otherwise."
+    def augment(self, img: np.ndarray, texts, pts, boxes, rng: np.random.Generator) -> tuple[np.ndarray, list, list]:
+        "Crop, rotation (points follow), resize, colour jitter in training; the test resize otherwise: (image, texts, points)."
         c = self.cfg
+        if self.train and c.p_crop and rng.random() < c.p_crop:  # (no draw when crops are off: such runs keep their batches)
+            img, texts, pts = random_crop(img, texts, pts, boxes, rng, c.crop)
         if self.train and rng.random() < c.p_rotate: img, pts = rotate_with_points(img, pts, rng.uniform(-c.rotate, c.rotate))
         h, w = img.shape[:2]
         img = resize_image(img, int(rng.choice(c.sides)) if self.train else max(c.sides), c.max_side)
         pts = [[x * img.shape[1] / w, y * img.shape[0] / h] for x, y in pts]
         if self.train and rng.random() < c.p_jitter: img = color_jitter(img, rng)
-        return img, pts
+        return img, texts, pts
 
     def create_item(self, k: int):
         imgs, seqs = [], []
         copies = 2 if self.train and self.cfg.batch_aug else 1
         for j, i in enumerate(self.indices(k)):
-            img, texts, pts = self.source[i]
+            img, texts, pts, boxes = self.source[i]
             for c in range(copies):
                 rng = _rng(self.cfg.seed, 2 if self.train else 3, self.epoch if self.train else 0, k, j, c)
-                im, p = self.augment(img, pts, rng)
+                im, t, p = self.augment(img, texts, pts, boxes, rng)
                 imgs.append(to_tensor(im))
-                seqs.append(encode_instances(texts, p, (im.shape[1], im.shape[0]), self.tok, rng, self.max_instances, self.counts))
+                seqs.append(encode_instances(t, p, (im.shape[1], im.shape[0]), self.tok, rng, self.max_instances, self.counts))
         return imgs, seqs
 
     def create_batch(self, item):
