@@ -117,7 +117,8 @@ def train_spotter(*,
     ds, valid = point_source(points, labels, img_root, synth, seed, val)
     mcfg, cfg = SpotterConfig.with_backbone(preset, backbone), SpotterTrainConfig.preset(preset)
     cfg = cfg.replace(seed=seed, **{k: v for k, v in dict(epoch_len=epoch_len, lr=lr, bs=bs).items() if v is not None})
-    if ck is not None: cfg, mcfg = SpotterTrainConfig.from_dict(ck['train_config']), SpotterConfig.from_dict(ck['config'])
+    if ck is not None:  # a run from before the random crop existed resumes without it, as it began
+        cfg, mcfg = SpotterTrainConfig.from_dict({'p_crop': 0.0, **ck['train_config']}), SpotterConfig.from_dict(ck['config'])
     if labels is not None:
         c = ds.label_counts(mcfg.tokens, mcfg.max_instances)
         print(f'{len(ds)} images from {labels}' + (': ' + ', '.join(f'{v} {k}' for k, v in c.items()) if c else ''))
