@@ -259,14 +259,16 @@ def filter_samples(samples: list[Sample], cfg: FilterConfig, counts: Counter, re
 
 # %% ../nbs/02a_readers.ipynb #5caacbc3
 def convert_dataset(fmt: str, gt, images=None, filters: FilterConfig | None = None, rule: PointRule | None = None,
-                    check_images: bool = True, verbose: bool = True) -> tuple[dict, dict, Counter, Counter]:
+                    check_images: bool = True, verbose: bool = True,
+                    polygons: bool = False,  # also give each eval-GT word its polygon (the kit's optional `polygons` key)
+                    ) -> tuple[dict, dict, Counter, Counter]:
     "(annotations, eval GT, counts, removed characters) for a data set in `fmt`."
     counts, removed = Counter(), Counter()
     filters = filters or FilterConfig.preset(DEFAULT_FILTERS.get(fmt, 'official'))
     samples = read_dataset(fmt, gt, images, check_images, counts, verbose)
     kept = filter_samples(samples, filters, counts, removed)
     root = images if images is not None else None
-    return to_annotations(kept, root), to_eval_gts(kept, rule or DEFAULT_POINT[fmt], root, counts), counts, removed
+    return to_annotations(kept, root), to_eval_gts(kept, rule or DEFAULT_POINT[fmt], root, counts, polygons), counts, removed
 
 def format_counts(counts: Counter, removed: Counter | None = None) -> str:
     "The counts as aligned lines, and the most frequent removed characters."
@@ -287,6 +289,7 @@ def convert(fmt: Literal['icdar2013', 'icdar2015', 'totaltext', 'ctw1500', 'synt
             keep_ignored: bool = False,       # keep the don't-care (###) words
             keep_chars: bool = False,         # keep characters outside the official table
             no_image_check: bool = False,     # do not open the images (faster; missing ones are not noticed)
+            polygons: bool = False,           # also write each word's polygon into the eval GT (point-in-polygon rates, whole-word crops)
             report: str | None = None,        # also write the counts as JSON here
             ):
     "Convert a benchmark's raw ground truth into the official annotation and eval-GT JSON files."
@@ -297,7 +300,7 @@ def convert(fmt: Literal['icdar2013', 'icdar2015', 'totaltext', 'ctw1500', 'synt
         check_writable_file(p, arg)  # before the work, not after it
     f = FilterConfig.preset(DEFAULT_FILTERS[fmt]).replace(drop_ignored=not keep_ignored, charset=not keep_chars)
     if min_len is not None: f = f.replace(min_len=min_len)
-    ann, gts, counts, removed = convert_dataset(fmt, gt, images, f, point, not no_image_check)
+    ann, gts, counts, removed = convert_dataset(fmt, gt, images, f, point, not no_image_check, polygons=polygons)
     print(f'{fmt}: {gt}' + (f' (images {images})' if images else ''))
     print(format_counts(counts, removed))
     a = save_annotations(ann, out_ann)

@@ -26,21 +26,26 @@ from .sequence import MAX_INSTANCES, Tokens, encode_instances, pad_batch, sequen
 from .spotter import Spotter, SpotterConfig
 
 # %% auto #0
-__all__ = ['CROP_TRIES', 'LOOK_GAP', 'Precision', 'word_points', 'PointDataset', 'SpotterTrainConfig', 'official', 'tiny',
-           'resize_image', 'to_tensor', 'pad_with_mask', 'rotate_with_points', 'grow_crop', 'random_crop', 'SpotterDL',
-           'spotter_dls', 'SpotterLoss', 'token_accuracy', 'char_hits', 'char_accuracy', 'CharAccuracy', 'looks',
-           'spotter_splitter', 'Autocast', 'spotter_learner', 'fit_spotter']
+__all__ = ['CROP_TRIES', 'LOOK_GAP', 'Precision', 'word_box', 'word_points', 'PointDataset', 'SpotterTrainConfig', 'official',
+           'tiny', 'resize_image', 'to_tensor', 'pad_with_mask', 'rotate_with_points', 'grow_crop', 'random_crop',
+           'SpotterDL', 'spotter_dls', 'SpotterLoss', 'token_accuracy', 'char_hits', 'char_accuracy', 'CharAccuracy',
+           'looks', 'spotter_splitter', 'Autocast', 'spotter_learner', 'fit_spotter']
 
 # %% ../nbs/22_spotter_learner.ipynb #b8e7a473
+def word_box(w: Word, point) -> list[float]:
+    "A word's extent (x0, y0, x1, y1): its polygon's bounding box, or, without a polygon, its `point` alone."
+    if not w.polygon: return [point[0], point[1], point[0], point[1]]
+    xs, ys = zip(*w.polygon)
+    return [min(xs), min(ys), max(xs), max(ys)]
+
 def word_points(s: Sample) -> tuple[list[str], list[list[int]], list[list[float]]]:
-    "Texts, official GT points and bounding boxes (x0, y0, x1, y1) of a sample's words that have a polygon and are not don't-care."
+    "Texts, official GT points and boxes (`word_box`) of a sample's words that have a polygon and are not don't-care."
     words = [w for w in s.words if w.polygon and not w.ignore]
-    boxes = [[min(xs), min(ys), max(xs), max(ys)] for xs, ys in (zip(*w.polygon) for w in words)]
-    return [w.text for w in words], [gt_point(w.polygon) for w in words], boxes
+    pts = [gt_point(w.polygon) for w in words]
+    return [w.text for w in words], pts, [word_box(w, p) for w, p in zip(words, pts)]
 
 class PointDataset:
     "Images with their words and one point per word: item i is (image uint8 (H, W, 3), texts, points, boxes), in pixels."
-    # a word's box is its polygon's bounding box; a word known by its point alone is boxed by the point itself
     def __init__(self, samples: Sequence[Sample],
                  points: Sequence | None = None):  # one [[x, y], ...] list per sample; None: GT points of the polygons
         if points is not None and len(points) != len(samples):
@@ -49,10 +54,11 @@ class PointDataset:
 
     @classmethod
     def from_json(cls, path, img_root) -> PointDataset:
-        "The images and points of an official `{image: {text, points}}` file (stage-1 result or eval GT)."
+        "The images and points of an official `{image: {text, points[, polygons]}}` file (stage-1 result or eval GT)."
         d = load_eval_gts(path)
         if not Path(img_root).is_dir(): raise FileNotFoundError(f'image folder not found: {img_root}')
-        samples = [Sample(str(Path(img_root)/k), [Word(t) for t in v['text']]) for k, v in d.items()]
+        samples = [Sample(str(Path(img_root)/k), [Word(t, p) for t, p in zip(v['text'], v.get('polygons') or [None] * len(v['text']))])
+                   for k, v in d.items()]
         return cls(samples, [v['points'] for v in d.values()])
 
     def __len__(self): return len(self.samples)
@@ -62,7 +68,7 @@ class PointDataset:
         img = s.image if s.image is not None else read_image(s.path)
         if self.points is None: return (img, *word_points(s))
         pts = self.points[i]
-        return img, [w.text for w in s.words], pts, [[x, y, x, y] for x, y in pts]
+        return img, [w.text for w in s.words], pts, [word_box(w, p) for w, p in zip(s.words, pts)]
 
     def label_counts(self, tok: Tokens = Tokens(), max_instances: int = MAX_INSTANCES) -> Counter:
         "What the token sequence will not hold (unknown characters, cut words, words over the cap), over all labels."
