@@ -1,6 +1,9 @@
 """`wecromcl convert` and `wecromcl synth` run as a user runs them (a subprocess), on data the tests make."""
 import json
 
+import cv2
+import numpy as np
+
 from wecromcl.readers import write_fixture
 
 
@@ -45,11 +48,13 @@ def test_synth(wecromcl, tmp_path):
     assert r.returncode == 0, r.stderr
     labels = json.loads((out / 'labels.json').read_text())
     gts = json.loads((out / 'gts.json').read_text())
-    polys = json.loads((out / 'polygons.json').read_text())
-    assert list(labels) == list(gts) == list(polys) == [f'images/{i:07d}.jpg' for i in range(3)]
+    assert list(labels) == list(gts) == [f'images/{i:07d}.jpg' for i in range(3)]
     for k, words in labels.items():
         assert (out / k).is_file() and 1 <= len(words) <= 3
-        assert gts[k]['text'] == words == [p['text'] for p in polys[k]]
+        assert gts[k]['text'] == words and len(gts[k]['polygons']) == len(words)
+        assert all(cv2.pointPolygonTest(np.float32(poly), tuple(map(float, pt)), False) >= 0
+                   for poly, pt in zip(gts[k]['polygons'], gts[k]['points']))  # each GT point lies in its word's polygon
+    assert not (out / 'polygons.json').exists()  # one home for the polygons: gts.json
     first = (out / 'images/0000000.jpg').read_bytes()
     r = wecromcl('synth', '--out', tmp_path / 'again', '--n-images', 1, '--seed', 7, '--side', 96, '--words', 1, 3)
     assert r.returncode == 0 and (tmp_path / 'again/images/0000000.jpg').read_bytes() == first  # same seed, same image

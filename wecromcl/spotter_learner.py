@@ -310,6 +310,7 @@ def spotter_learner(dls: DataLoaders, model: Spotter | None = None, cfg: Spotter
         torch.manual_seed(cfg.seed)
         model = Spotter(SpotterConfig.preset('tiny'))
     tok = model.cfg.tokens
+    model.to(memory_format=torch.channels_last)  # mkldnn's convolutions: a `tiny` step 1.1-1.25x faster on the CPU, same math up to rounding
     acc = AvgMetric(partial(token_accuracy, pad=tok.pad)); acc.func.__name__ = 'token_acc'
     learn = Learner(dls, model, loss_func=SpotterLoss(tok, cfg.eos_weight), opt_func=partial(Adam, eps=1e-8),
                     splitter=spotter_splitter, wd=cfg.wd, metrics=[acc, CharAccuracy(), CharAccuracy(blind=True)], path=path,

@@ -13,7 +13,7 @@ import numpy as np
 import cv2
 from .core import EVAL_SEED, Config, UsageError, asset, save_json
 from .charset import filter_text
-from .formats import Sample, Word, gt_point
+from .formats import Sample, Word, gt_point, to_annotations, to_eval_gts
 from .readers import read_image
 
 # %% auto #0
@@ -403,22 +403,20 @@ def synth_eval_samples(n: int, seed: int = EVAL_SEED, preset: str = 'official') 
 
 # %% ../nbs/03_synth.ipynb #2224d022
 def write_synth(out, n: int, seed: int = 0, cfg: SynthConfig | None = None, quality: int = 95, verbose: bool = True) -> dict:
-    "Draw `n` samples and write images/, labels.json, gts.json, polygons.json and config.json under `out`."
+    "Draw `n` samples and write images/, labels.json, gts.json (with polygons) and config.json under `out`."
     from PIL import Image
     cfg, out = cfg or SynthConfig(), Path(out)
     (out/'images').mkdir(parents=True, exist_ok=True)
-    labels, gts, polys, t0 = {}, {}, {}, time.time()
+    written, t0 = [], time.time()
     for i in range(n):
         s = synth_sample(cfg, seed, i)
-        key = f'images/{s.path}'
-        Image.fromarray(s.image).save(out/key, quality=quality)
-        labels[key] = [w.text for w in s.words]
-        gts[key] = {'text': labels[key], 'points': [gt_point(w.polygon) for w in s.words]}
-        polys[key] = [{'text': w.text, 'polygon': [[round(x, 2), round(y, 2)] for x, y in w.polygon]} for w in s.words]
+        Image.fromarray(s.image).save(out/'images'/s.path, quality=quality)
+        written.append(Sample(f'images/{s.path}', s.words))  # the paths the JSON files give, relative to `out`
         if verbose and (i + 1) % 200 == 0: print(f'  {i + 1}/{n} images ({(i + 1) / (time.time() - t0):.1f}/s)')
-    for name, obj in (('labels', labels), ('gts', gts), ('polygons', polys)): save_json(obj, out/f'{name}.json')
+    save_json(to_annotations(written), out/'labels.json')
+    save_json(to_eval_gts(written, polygons=True), out/'gts.json')
     meta = {'n': n, 'seed': seed, 'config': cfg.to_dict(), 'fonts': [Path(f).name for f in find_fonts(cfg.fonts, cfg.system_fonts)],
-            'words': sum(map(len, labels.values()))}
+            'words': sum(len(s.words) for s in written)}
     save_json(meta, out/'config.json', indent=1)
     return meta
 
@@ -432,7 +430,7 @@ def synth(out: str = 'outputs/synth',  # output folder
           photos: str | None = None,   # folder of background photos
           no_system_fonts: bool = False,  # use only matplotlib's fonts (and --fonts): the same pixels on any machine
           ):
-    "Write a synthetic scene-text data set: images/, labels.json, gts.json, polygons.json."
+    "Write a synthetic scene-text data set: images/, labels.json, gts.json (with polygons), config.json."
     if n_images < 1: raise UsageError(f'--n-images must be at least 1, got {n_images}')
     cfg = SynthConfig.preset(preset)
     kw = dict(fonts=fonts, photos=photos, system_fonts=not no_system_fonts)
@@ -446,5 +444,5 @@ def synth(out: str = 'outputs/synth',  # output folder
     t0 = time.time()
     meta = write_synth(out, n_images, seed, cfg)
     dt = time.time() - t0
-    print(f'wrote {n_images} images with {meta["words"]} words to {out}/ (labels.json, gts.json, polygons.json, config.json) '
+    print(f'wrote {n_images} images with {meta["words"]} words to {out}/ (labels.json, gts.json, config.json) '
           f'in {dt:.1f} s ({n_images / dt:.1f} images/s)')
