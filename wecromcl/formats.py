@@ -181,12 +181,14 @@ def to_annotations(samples: list[Sample], root=None) -> dict[str, list[str]]:
 def to_eval_gts(samples: list[Sample], rule: PointRule = 'poly_center', root=None, counts: Counter | None = None,
                 polygons: bool = False) -> dict:
     "Official evaluation ground truth `{image path: {text, points}}`; words without a polygon are left out (counted)."
+    # an image left without words by that is left out too (its GT is unknown); one that has no words keeps its empty
+    # entry, so that the metrics count what is found there as false
     out = {}
     for s in samples:
         words = [w for w in s.words if w.polygon]
         if counts is not None and len(words) < len(s.words):
             counts['words without a polygon (not in eval GT)'] += len(s.words) - len(words)
-        if not words: continue
+        if s.words and not words: continue
         out[sample_key(s.path, root)] = {'text': [w.text for w in words], 'points': [gt_point(w.polygon, rule) for w in words]}
         if polygons:  # optional extra key: the point-in-polygon rate, whole-word crops (to 0.01 px: exact enough, compact)
             out[sample_key(s.path, root)]['polygons'] = [[[round(float(c), 2) for c in p] for p in w.polygon] for w in words]
