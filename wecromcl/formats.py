@@ -182,7 +182,7 @@ def to_eval_gts(samples: list[Sample], rule: PointRule = 'poly_center', root=Non
                 polygons: bool = False) -> dict:
     "Official evaluation ground truth `{image path: {text, points}}`; words without a polygon are left out (counted)."
     # an image left without words by that is left out too (its GT is unknown); one that has no words keeps its empty
-    # entry, so that the metrics count what is found there as false
+    # entry, so that the metrics count what is found there as false detections
     out = {}
     for s in samples:
         words = [w for w in s.words if w.polygon]

@@ -13,7 +13,7 @@ import numpy as np
 import cv2
 from .core import EVAL_SEED, Config, UsageError, asset, save_json
 from .charset import filter_text
-from .formats import Sample, Word, gt_point, to_annotations, to_eval_gts
+from .formats import Sample, Word, to_annotations, to_eval_gts
 from .readers import read_image
 
 # %% auto #0
