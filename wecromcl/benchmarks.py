@@ -377,7 +377,7 @@ def bench_spotter_curve(minutes: float = 60.0,   # training time (the evaluation
 
 
 # %% ../nbs/90_benchmarks.ipynb #801d3766
-ISOLATION_STAGES = ('classifier', 'spotter', 'frozen')  # in this order: `frozen` starts from the classifier's backbone
+ISOLATION_STAGES = ('classifier', 'spotter', 'frozen', 'presence')  # in this order: `frozen` starts from the classifier's backbone
 ISOLATION_WINDOW = 50  # training batches each accuracy is averaged over
 LETTER_SLOT = 2        # target index of an instance's first character (after its x and y bins)
 
@@ -388,18 +388,21 @@ def letter_images() -> SynthConfig:
 def isolation_stage(stage: str, model: Spotter, data: SpotterDL, steps: int, lr: float) -> list[dict]:
     "Train one stage on `data` (Adam at `lr`); the letter's accuracy and the image's effect over each window of steps."
     # classifier: `model`'s backbone under global average pooling and a linear layer; spotter: `model` with SPTS's
-    # loss; frozen: the same with its backbone fixed (weights and batch-norm statistics)
-    tok, dev = model.cfg.tokens, next(model.parameters()).device
-    head = nn.Linear(model.input_proj.in_channels, tok.num_classes).to(dev) if stage == 'classifier' else None
+    # loss; frozen: the same with its backbone fixed (weights and batch-norm statistics); presence: the spotter with
+    # the classifier's loss beside SPTS's, a signal that reaches the backbone without passing through the Transformer
+    tok, dev, classifier = model.cfg.tokens, next(model.parameters()).device, stage == 'classifier'
+    head = nn.Linear(model.input_proj.in_channels, tok.num_classes).to(dev) if stage in ('classifier', 'presence') else None
     if stage == 'frozen': model.backbone.requires_grad_(False)
-    trained = [p for m in ((model.backbone, head) if head else (model,)) for p in m.parameters() if p.requires_grad]
+    trained = [p for m in ((model.backbone, head) if classifier else (model, *([head] if head else []))) for p in m.parameters()
+               if p.requires_grad]
     opt, loss_func = torch.optim.Adam(trained, lr=lr), SpotterLoss(tok)
     model.train()
     if stage == 'frozen': model.backbone.eval()  # its batch-norm statistics stay the classifier's
+    pooled = lambda x: model.backbone(x).mean((2, 3))
     def features(x, mask):  # pooled backbone features (classifier) or the encoded images (spotter): per image
-        return model.backbone(x).mean((2, 3)) if head else model.encode(x, mask)
+        return pooled(x) if classifier else model.encode(x, mask)
     def letter_logits(f, inp):  # (the letter's logits, the whole sequence's: None for the classifier)
-        if head: return head(f), None
+        if classifier: return head(f), None
         seq_logits = model.decode(inp, *f)
         return seq_logits[:, LETTER_SLOT], seq_logits
     rows, hits, effect = [], [], []
@@ -408,9 +411,10 @@ def isolation_stage(stage: str, model: Spotter, data: SpotterDL, steps: int, lr:
         f = features(x, mask)
         logits, seq_logits = letter_logits(f, inp)
         with torch.no_grad():  # the same tokens read against the batch's next image: how much the answer depends on the image
-            other = letter_logits(f.roll(1, 0) if head else tuple(t.roll(1, 0) for t in f), inp)[0]
+            other = letter_logits(f.roll(1, 0) if classifier else tuple(t.roll(1, 0) for t in f), inp)[0]
             effect.append((logits.log_softmax(-1) - other.log_softmax(-1)).abs().mean().item())
-        loss = F.cross_entropy(logits, letter) if head else loss_func(seq_logits, tgt)
+        loss = F.cross_entropy(logits, letter) if classifier else loss_func(seq_logits, tgt)
+        if stage == 'presence': loss = loss + F.cross_entropy(head(pooled(x)), letter)
         opt.zero_grad(); loss.backward(); opt.step()
         hits.append((logits.argmax(-1) == letter).float().mean().item())
         if (k + 1) % ISOLATION_WINDOW == 0 or k + 1 == steps:
@@ -427,7 +431,7 @@ def bench_spotter_isolation(steps: int = 1600,      # training steps of each sta
                             seed: int = 0,          # seed of the images and the initial weights
                             device: str | None = None,  # torch device (default: cuda when available, else cpu)
                             ) -> dict:
-    "Can the spotter learn to look? One large letter an image: a classifier, the spotter, and the spotter on the classifier's frozen backbone."
+    "Can the spotter learn to look? One large letter an image: a classifier, the spotter, the spotter on the classifier's frozen backbone, and the spotter with the classifier's loss beside its own."
     check_numbers(steps=steps, bs=bs, lr=lr)
     dev = default_device(device)
     mcfg = SpotterConfig.with_backbone(preset, backbone)
