@@ -393,8 +393,8 @@ def isolation_stage(stage: str, model: Spotter, data: SpotterDL, steps: int, lr:
     tok, dev, classifier = model.cfg.tokens, next(model.parameters()).device, stage == 'classifier'
     head = nn.Linear(model.input_proj.in_channels, tok.num_classes).to(dev) if stage in ('classifier', 'presence') else None
     if stage == 'frozen': model.backbone.requires_grad_(False)
-    trained = [p for m in ((model.backbone, head) if classifier else (model, *([head] if head else []))) for p in m.parameters()
-               if p.requires_grad]
+    parts = [model.backbone if classifier else model] + ([head] if head else [])
+    trained = [p for m in parts for p in m.parameters() if p.requires_grad]
     opt, loss_func = torch.optim.Adam(trained, lr=lr), SpotterLoss(tok)
     model.train()
     if stage == 'frozen': model.backbone.eval()  # its batch-norm statistics stay the classifier's
