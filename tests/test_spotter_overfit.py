@@ -7,8 +7,8 @@ from wecromcl.spotter import Spotter, SpotterConfig
 from wecromcl.spotter_learner import PointDataset, SpotterTrainConfig, fit_spotter, spotter_dls, spotter_learner
 from wecromcl.synth import SynthConfig, SynthDataset
 
-# x 10 steps of the 8 images. Twice the edge: at 16 epochs 2 of 6 torch seeds repeat or miss a word (as CI did once),
-# at 20 1 of 2; at 32 every one of 10 seeds (one thread) and seed 0 on two threads read everything back, in ~35 s.
+# x 10 steps of the 8 images, twice the edge: at 16 epochs 2 of 6 torch seeds read a word twice (as CI did once), at 20
+# 1 of 2 read an extra word; at 32 all 10 seeds (one thread) and seed 0 on two threads read everything back, in ~35 s.
 EPOCHS = 32
 
 
