@@ -15,13 +15,13 @@ import torch.nn as nn
 import torch.nn.functional as F
 import wecromcl
 from fastai.basics import Callback, CancelFitException, CancelValidException, DataLoader, noop
-from .core import EVAL_SEED, Preset, check_arg, check_numbers, default_device, eval_mode, save_json
+from .core import EVAL_SEED, Preset, UsageError, check_arg, check_numbers, default_device, eval_mode, save_json
 from .install import extension_error, install_info
 from .msda import OP_DEVICES, OP_DTYPES, ms_deform_attn_reference, msda_inputs
 from .synth import SYNTH_STREAM, SynthConfig, SynthDataset, SynthPreset, synth_sample, write_synth
 from .formats import load_eval_gts
 from .e2e import e2e_metric
-from .spotter import Spotter, SpotterBackbone, SpotterConfig, init_from_stage1, save_spotter
+from .spotter import Spotter, SpotterBackbone, SpotterConfig, SpotterPreset, init_from_stage1, save_spotter
 from .spotter_learner import (PointDataset, SpotterDL, SpotterLoss, SpotterTrainConfig, char_accuracy, fit_spotter, looks,
     spotter_dls, spotter_learner)
 from .pipeline import spotter_e2e, trivial_result
@@ -333,8 +333,9 @@ def bench_spotter_curve(minutes: float = 60.0,   # training time (the evaluation
                         every: float = 10.0,     # minutes of training between two evaluations
                         n_eval: int = 200,       # held-out synthetic images (seed `EVAL_SEED`)
                         synth: SynthPreset = 'small',  # generator preset of the training and the held-out images
-                        preset: Preset = 'tiny',  # spotter model and recipe preset
+                        preset: SpotterPreset = 'tiny',  # spotter model and recipe preset
                         backbone: SpotterBackbone | None = None,  # the spotter's image side (default: the preset's); stage1_*: from the shipped weights
+                        backbone_init: str | None = None,  # ResNet weights the resnet backbone starts from (pretrain-reader's body.pth)
                         out: str = 'outputs/bench_spotter_curve',  # working folder: the held-out images, the weights
                         json: str | None = None,  # also write the curve to this JSON file
                         seed: int = 0,           # seed of the training images and the initial weights
@@ -344,6 +345,8 @@ def bench_spotter_curve(minutes: float = 60.0,   # training time (the evaluation
                         ) -> dict:
     "The spotter on the generator's ground-truth points: end-to-end Hmean (no lexicon) on held-out images over training minutes."
     check_numbers(minutes=minutes, workers=workers, epoch_len=epoch_len); check_arg(every > 0, 'every', every, 'positive')
+    if backbone_init and SpotterConfig.with_backbone(preset, backbone).backbone != 'resnet':
+        raise UsageError('--backbone-init starts a resnet backbone, not a stage1_* one')
     out, dev, cfg = Path(out), default_device(device), SynthConfig.preset(synth)
     write_synth(out/'test', n_eval, EVAL_SEED, cfg, verbose=False)
     gts = load_eval_gts(out/'test/gts.json')
@@ -351,11 +354,11 @@ def bench_spotter_curve(minutes: float = 60.0,   # training time (the evaluation
     base = e2e_metric(trivial_result(seen, gts, out/'test'), gts, thresholds=(0.0,))
     mcfg, tcfg = SpotterConfig.with_backbone(preset, backbone), SpotterTrainConfig.preset(preset, seed=seed)
     if epoch_len: tcfg = tcfg.replace(epoch_len=epoch_len)
-    res = dict(benchmark='spotter_curve', preset=preset, backbone=mcfg.backbone, synth=synth, minutes=minutes, n_eval=n_eval,
+    res = dict(benchmark='spotter_curve', preset=preset, backbone=mcfg.backbone, backbone_init=backbone_init, synth=synth, minutes=minutes, n_eval=n_eval,
                eval_seed=EVAL_SEED, device=str(dev), threads=torch.get_num_threads(), trivial={k: base[k] for k in ('precision', 'recall', 'hmean')},
                machine=machine_info(str(dev)), curve=[])
     torch.manual_seed(seed)
-    model = Spotter(mcfg)
+    model = Spotter(mcfg, imagenet=backbone_init)
     if mcfg.backbone != 'resnet': init_from_stage1(model)
     model = model.to(dev)
     reading = SpotterDL(PointDataset.from_json(out/'test/gts.json', out/'test'), tcfg, mcfg.tokens, mcfg.max_instances,
@@ -365,7 +368,8 @@ def bench_spotter_curve(minutes: float = 60.0,   # training time (the evaluation
     dls = spotter_dls(PointDataset(SynthDataset(cfg, seed, SYNTH_STREAM)), cfg=tcfg, model_cfg=mcfg, device=dev, workers=workers)
     learn = spotter_learner(dls, model, tcfg, path=out, cbs=[curve]); learn.logger = noop  # the curve's rows are the log
     epochs = max(1, math.ceil(steps_for(learn, minutes) / tcfg.epoch_len))  # one cycle that ends as the time does
-    print(f'spotter `{preset}` ({mcfg.backbone} backbone) on `{synth}` ground-truth points for {minutes:g} min ({epochs} epochs of {tcfg.epoch_len} '
+    start = f' from {backbone_init}' if backbone_init else ''
+    print(f'spotter `{preset}` ({mcfg.backbone} backbone{start}) on `{synth}` ground-truth points for {minutes:g} min ({epochs} epochs of {tcfg.epoch_len} '
           f'steps planned) on {dev}; end-to-end on {n_eval} held-out images, no lexicon; trivial baseline Hmean '
           f"{base['hmean']:.3f}; char acc: teacher-forced, {min(n_eval, READ_IMAGES)} of them; blind: each against "
           f"another image\n{'minutes':>8}{'steps':>8}{'P':>8}{'R':>8}{'Hmean':>8}{'char acc':>11}{'blind':>8}")
@@ -425,7 +429,7 @@ def isolation_stage(stage: str, model: Spotter, data: SpotterDL, steps: int, lr:
 def bench_spotter_isolation(steps: int = 1600,      # training steps of each stage
                             bs: int = 8,            # images a step
                             lr: float = 1e-3,       # Adam's rate, the same for every stage and every parameter
-                            preset: Preset = 'tiny',  # spotter model preset
+                            preset: SpotterPreset = 'tiny',  # spotter model preset
                             backbone: SpotterBackbone | None = None,  # the spotter's image side (default: the preset's); random weights
                             json: str | None = None,  # also write the result to this JSON file
                             seed: int = 0,          # seed of the images and the initial weights

@@ -97,11 +97,11 @@ class ResNet(nn.Module):
             if isinstance(m, nn.Conv2d): nn.init.normal_(m.weight, 0, math.sqrt(2. / (m.kernel_size[0] * m.kernel_size[1] * m.out_channels)))
             elif isinstance(m, nn.BatchNorm2d): nn.init.ones_(m.weight); nn.init.zeros_(m.bias)
 
-    def forward(self, x):
-        "(B, 3, H, W) -> [C2, C3, C4, C5] at strides 4, 8, 16, 32."
+    def forward(self, x, upto: int = 5):
+        "(B, 3, H, W) -> [C2, C3, C4, C5] at strides 4, 8, 16, 32 (only up to C`upto`: the later stages are not run)."
         x = self.maxpool(self.relu(self.bn1(self.conv1(x))))
         feats = []
-        for i in range(4):
+        for i in range(upto - 1):
             x = getattr(self, f'layer{i + 1}')(x)
             feats.append(x)
         return feats

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Literal
 import torch
 from .metric import anchor_metric
-from .core import VAL_SEED_OFFSET, Preset, UsageError, check_arg, check_numbers, default_device, read_checkpoint, save_json
+from .core import VAL_SEED_OFFSET, UsageError, check_arg, check_numbers, default_device, read_checkpoint, save_json
 from .transforms import Benchmark
 from .formats import load_eval_gts
 from .readers import check_image, read_image
@@ -19,14 +19,14 @@ from fastai.basics import Callback
 from .learner import TimeBudget, numpy_rng_state, plain_state, restore_checkpoint
 from .locate import locate
 from .spot import spot_images
-from .spotter import Spotter, SpotterBackbone, SpotterConfig, init_from_stage1, load_spotter, save_spotter
+from .spotter import Spotter, SpotterBackbone, SpotterConfig, SpotterPreset, init_from_stage1, load_spotter, save_spotter
 from .spotter_learner import PointDataset, SpotterTrainConfig, fit_spotter, looks, spotter_dls, spotter_learner
 from .synth import SYNTH_STREAM, SynthConfig, SynthDataset, SynthPreset, write_synth
 from .train import EpochTable, RunLog
 
 # %% auto #0
-__all__ = ['SPOTTER_RUN_FILES', 'pseudo_label', 'point_source', 'SpotterCheckpoint', 'train_spotter', 'spotter_e2e',
-           'trivial_result', 'bench_spotter']
+__all__ = ['SPOTTER_RUN_FILES', 'pseudo_label', 'point_source', 'run_checkpoint', 'SpotterCheckpoint', 'train_spotter',
+           'spotter_e2e', 'trivial_result', 'bench_spotter']
 
 # %% ../nbs/25_pipeline.ipynb #1d8b8a18
 def pseudo_label(*,
@@ -68,6 +68,16 @@ def point_source(points: str, labels: str | None, img_root: str | None, synth: s
 
 SPOTTER_RUN_FILES = ('spotter.pth', 'checkpoint.pth', 'log.csv', 'losses.json')  # what a spotter run folder holds
 
+def run_checkpoint(out: Path, files: tuple, resume: bool, overwrite: bool) -> dict | None:
+    "The checkpoint.pth a `--resume` continues (None for a new run); an error where `out` holds a run and neither is asked."
+    if resume and overwrite: raise UsageError('--resume continues the run in --out, --overwrite replaces it: give one')
+    held = [f for f in files if (out/f).exists()]
+    if held and not (resume or overwrite):
+        raise UsageError(f"{out} already holds a run ({', '.join(held)}): --resume continues it, --overwrite starts it again")
+    if not resume: return None
+    if not (out/'checkpoint.pth').is_file(): raise FileNotFoundError(f'--resume: no checkpoint.pth in {out}')
+    return read_checkpoint(out/'checkpoint.pth')
+
 class SpotterCheckpoint(Callback):
     "After every epoch, write the whole training state (weights, optimizer, RNGs, epoch) for an exact `--resume`."
     order = 70  # before TimeBudget (80): a run stopped by its budget has its last epoch saved
@@ -84,9 +94,10 @@ def train_spotter(*,
                   synth: str | None = None,     # or (gt) the synthetic generator: PRESET (a fresh image every draw) or PRESET:N images
                   val: int = 16,                # with --synth: held-out generator images to validate on
                   out: str = 'outputs/spotter',  # run folder: spotter.pth, checkpoint.pth, log.csv, losses.json
-                  preset: Preset = 'tiny',      # model and recipe preset (SpotterConfig / SpotterTrainConfig)
+                  preset: SpotterPreset = 'tiny',  # model and recipe preset (SpotterConfig / SpotterTrainConfig)
                   backbone: SpotterBackbone | None = None,  # the image side (default: the preset's): SPTS's ResNet, or stage 1's image encoder
                   stage1: str | None = None,    # stage-1 weights a stage1_* backbone starts from (default: the shipped ones)
+                  backbone_init: str | None = None,  # ResNet weights the resnet backbone starts from: pretrain-reader's body.pth, or ImageNet's
                   epochs: int = 10,             # epochs
                   epoch_len: int | None = None,  # batches per epoch (default: the preset's)
                   minutes: float | None = None,  # stop after the epoch that passes this many minutes
@@ -102,14 +113,8 @@ def train_spotter(*,
                   ) -> Path:
     "Train the spotter (SPTS) on ground-truth or pseudo points; write spotter.pth."
     out = Path(out)
-    if resume and overwrite: raise UsageError('--resume continues the run in --out, --overwrite replaces it: give one')
-    held = [f for f in SPOTTER_RUN_FILES if (out/f).exists()]
-    if held and not (resume or overwrite):
-        raise UsageError(f"{out} already holds a run ({', '.join(held)}): --resume continues it, --overwrite starts it again")
-    ck = None
-    if resume:
-        if not (out/'checkpoint.pth').is_file(): raise FileNotFoundError(f'--resume: no checkpoint.pth in {out}')
-        ck = read_checkpoint(out/'checkpoint.pth')
+    ck = run_checkpoint(out, SPOTTER_RUN_FILES, resume, overwrite)
+    if ck is not None:
         r = ck['run']  # the run's own settings, its data included
         points, labels, img_root, synth, seed, val = r['points'], r['labels'], r['img_root'], r['synth'], r['seed'], r.get('val', val)
     if points is None: raise UsageError('--points gt or --points pseudo is required')
@@ -126,7 +131,9 @@ def train_spotter(*,
     if precision == 'fp16' and dev.type != 'cuda': raise UsageError('--precision fp16 needs a CUDA device (use bf16)')
     out.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(seed)
-    model = load_spotter(init).train() if init and ck is None else Spotter(mcfg)
+    if backbone_init and (init or mcfg.backbone != 'resnet'):
+        raise UsageError('--backbone-init starts a resnet backbone: not with --init, nor with a stage1_* backbone')
+    model = load_spotter(init).train() if init and ck is None else Spotter(mcfg, imagenet=backbone_init if ck is None else None)
     if mcfg.backbone != 'resnet' and not init and ck is None: init_from_stage1(model, stage1)
     run = dict(points=points, labels=labels, img_root=img_root, synth=synth, seed=seed, val=val)
     learn = spotter_learner(spotter_dls(ds, valid, cfg=cfg, model_cfg=model.cfg, device=dev, workers=workers), model.to(dev), cfg,

@@ -20,13 +20,14 @@ from .core import read_checkpoint
 from .sequence import INSTANCE_LEN, Tokens
 
 # %% auto #0
-__all__ = ['SpotterBackbone', 'STAGE1_MULTIPLE', 'SPOTTER_FORMAT', 'SpotterConfig', 'official', 'tiny', 'freeze_batchnorm',
-           'Backbone', 'stage1_image_config', 'pad_to_multiple', 'sine_embedding', 'EncoderLayer', 'DecoderLayer',
-           'Embedding', 'Transformer', 'MLP', 'Spotter', 'state_dict_errors', 'load_spts', 'init_from_stage1',
-           'save_spotter', 'load_spotter']
+__all__ = ['SpotterBackbone', 'SpotterPreset', 'STAGE1_MULTIPLE', 'SPOTTER_FORMAT', 'SpotterConfig', 'official', 'tiny',
+           'tiny_c3', 'freeze_batchnorm', 'Backbone', 'stage1_image_config', 'pad_to_multiple', 'sine_embedding',
+           'EncoderLayer', 'DecoderLayer', 'Embedding', 'Transformer', 'MLP', 'Spotter', 'state_dict_errors',
+           'load_spts', 'init_from_stage1', 'save_spotter', 'load_spotter']
 
 # %% ../nbs/21_spotter.ipynb #4b94d133
 SpotterBackbone = Literal['resnet', 'stage1_tiny']  # the spotter's image sides, as a checked choice
+SpotterPreset = Literal['tiny', 'tiny_c3', 'official']  # the registered presets (model and recipe), as a checked choice
 
 @dataclass
 class SpotterConfig(Config):
@@ -36,6 +37,7 @@ class SpotterConfig(Config):
     width: int = 64                     # ResNet stem width (64 = ResNet-50; C5 has width·32 channels)
     norm: Literal['frozen_bn', 'bn'] = 'frozen_bn'  # frozen batch norm (SPTS) or trainable batch norm
     freeze_stem: bool = True            # the stem and layer1 are not trained (SPTS)
+    level: Literal[3, 4, 5] = 5         # the ResNet map read: C5 (SPTS, stride 32), C4 (16) or C3 (8, four times the positions)
     d_model: int = 256
     n_heads: int = 8
     d_ffn: int = 1024
@@ -69,6 +71,11 @@ def tiny():
                          enc_layers=1, dec_layers=2, dropout=0.0, num_bins=64, max_instances=8,
                          test_min_side=128, test_max_side=128, fp16_encoder_pos=False)
 
+@SpotterConfig.register
+def tiny_c3():
+    "`tiny` reading C3 (16×16 positions at 128 pixels, 8 pixels each): the spotter for a body pretrained by `pretrain-reader`."
+    return tiny().replace(level=3)
+
 # %% ../nbs/21_spotter.ipynb #118e365e
 def freeze_batchnorm(m: nn.Module) -> nn.Module:
     "Replace every BatchNorm2d in `m` by a FrozenBatchNorm2d holding the same statistics and affine."
@@ -81,7 +88,7 @@ def freeze_batchnorm(m: nn.Module) -> nn.Module:
     return m
 
 class Backbone(nn.Module):
-    "ResNet C5 (stride 32) under `body`, as SPTS names it."
+    "ResNet C5 (stride 32; or the config's `level`) under `body`, as SPTS names it."
     def __init__(self, cfg: SpotterConfig):
         super().__init__()
         self.body = ResNet(cfg.layers, cfg.width, num_classes=0)
@@ -89,8 +96,8 @@ class Backbone(nn.Module):
         if cfg.freeze_stem:
             for n, p in self.body.named_parameters():
                 if not n.startswith(('layer2', 'layer3', 'layer4')): p.requires_grad_(False)
-        self.channels = self.body.channels[-1]
-    def forward(self, x): return self.body(x)[-1]
+        self.level, self.channels = cfg.level, self.body.channels[cfg.level - 2]
+    def forward(self, x): return self.body(x, upto=self.level)[-1]
 
 STAGE1_MULTIPLE = 32  # stage 1's image encoder takes sides that are multiples of its coarsest stride
 

@@ -27,9 +27,9 @@ from .spotter import Spotter, SpotterConfig
 
 # %% auto #0
 __all__ = ['CROP_TRIES', 'LOOK_GAP', 'Precision', 'word_box', 'word_points', 'PointDataset', 'SpotterTrainConfig', 'official',
-           'tiny', 'resize_image', 'to_tensor', 'pad_with_mask', 'rotate_with_points', 'grow_crop', 'random_crop',
-           'SpotterDL', 'spotter_dls', 'SpotterLoss', 'token_accuracy', 'char_hits', 'char_accuracy', 'CharAccuracy',
-           'looks', 'spotter_splitter', 'Autocast', 'spotter_learner', 'fit_spotter']
+           'tiny', 'tiny_c3', 'resize_image', 'to_tensor', 'pad_with_mask', 'rotate_with_points', 'grow_crop',
+           'random_crop', 'draw_indices', 'SpotterDL', 'spotter_dls', 'SpotterLoss', 'token_accuracy', 'char_hits',
+           'char_accuracy', 'CharAccuracy', 'looks', 'spotter_splitter', 'Autocast', 'spotter_learner', 'fit_spotter']
 
 # %% ../nbs/22_spotter_learner.ipynb #b8e7a473
 def word_box(w: Word, point) -> list[float]:
@@ -57,7 +57,7 @@ class PointDataset:
         "The images and points of an official `{image: {text, points[, polygons]}}` file (stage-1 result or eval GT)."
         d = load_eval_gts(path)
         if not Path(img_root).is_dir(): raise FileNotFoundError(f'image folder not found: {img_root}')
-        samples = [Sample(str(Path(img_root)/k), [Word(t, p) for t, p in zip(v['text'], v.get('polygons') or [None] * len(v['text']))])
+        samples = [Sample(str(Path(img_root)/k), [Word(t, p, t == '###') for t, p in zip(v['text'], v.get('polygons') or [None] * len(v['text']))])
                    for k, v in d.items()]
         return cls(samples, [v['points'] for v in d.values()])
 
@@ -88,7 +88,7 @@ class SpotterTrainConfig(Config):
     lr: float = 5e-4
     backbone_lr: float = 0.1          # backbone learning rate as a fraction of `lr`
     wd: float = 1e-4
-    clip: float = 0.1                 # gradient norm clipping
+    clip: float = 0.1                 # gradient norm clipping (0: none)
     eos_weight: float = 0.01          # loss weight of the EOS class
     sides: list[int] = field(default_factory=lambda: list(range(640, 897, 32)))  # training short sides
     max_side: int = 1600              # training long side at most
@@ -107,6 +107,11 @@ def tiny():
     "128-pixel images, 8 a batch, no augmentation, lr 3e-3: the CPU recipe and the overfit test."
     return SpotterTrainConfig(bs=8, batch_aug=False, epoch_len=10, lr=3e-3, sides=[128], max_side=128, p_crop=0.,
                               p_jitter=0., p_rotate=0.)
+
+@SpotterTrainConfig.register
+def tiny_c3():
+    "`tiny` at lr 1e-3 with the backbone at the full rate and no clipping: a pretrained body goes on learning to read."
+    return tiny().replace(lr=1e-3, backbone_lr=1.0, clip=0.)
 
 # %% ../nbs/22_spotter_learner.ipynb #434af15f
 def resize_image(img: np.ndarray, side: int, max_side: int) -> np.ndarray:
@@ -167,6 +172,12 @@ def random_crop(img: np.ndarray, texts: list, pts: list, boxes, rng: np.random.G
 # %% ../nbs/22_spotter_learner.ipynb #86468fc8
 def _rng(*keys) -> np.random.Generator: return np.random.default_rng(np.random.SeedSequence([int(k) for k in keys]))
 
+def draw_indices(n: int, bs: int, k: int, seed: int, epoch: int, train: bool = True) -> list[int]:
+    "Images of batch k out of `n`: drawn without replacement in training (all of them when they fit), in order otherwise."
+    if not train: return [(k * bs + j) % n for j in range(bs) if k * bs + j < n] or [0]
+    rng = _rng(seed, 1, epoch, k)
+    return rng.permutation(n).tolist() if n <= bs else rng.choice(n, bs, replace=False).tolist()
+
 class SpotterDL(DataLoader):
     "Spotter batches ((images, mask, input tokens), target tokens); batch k of an epoch depends on (seed, epoch, k)."
     def __init__(self, source: PointDataset, cfg: SpotterTrainConfig, tok: Tokens = Tokens(),
@@ -176,12 +187,7 @@ class SpotterDL(DataLoader):
         n = n_batches or (cfg.epoch_len if train else math.ceil(len(source) / cfg.bs))
         super().__init__(dataset=None, bs=None, shuffle=False, indexed=True, n=n, **kwargs)
 
-    def indices(self, k: int) -> list[int]:
-        "Images of batch k: drawn without replacement in training (all of them when they fit), in order otherwise."
-        n, bs = len(self.source), self.cfg.bs
-        if not self.train: return [(k * bs + j) % n for j in range(bs) if k * bs + j < n] or [0]
-        rng = _rng(self.cfg.seed, 1, self.epoch, k)
-        return rng.permutation(n).tolist() if n <= bs else rng.choice(n, bs, replace=False).tolist()
+    def indices(self, k: int) -> list[int]: return draw_indices(len(self.source), self.cfg.bs, k, self.cfg.seed, self.epoch, self.train)
 
     def augment(self, img: np.ndarray, texts, pts, boxes, rng: np.random.Generator) -> tuple[np.ndarray, list, list]:
         "Crop, rotation (points follow), resize, colour jitter in training; the test resize otherwise: (image, texts, points)."
@@ -314,7 +320,7 @@ def spotter_learner(dls: DataLoaders, model: Spotter | None = None, cfg: Spotter
     acc = AvgMetric(partial(token_accuracy, pad=tok.pad)); acc.func.__name__ = 'token_acc'
     learn = Learner(dls, model, loss_func=SpotterLoss(tok, cfg.eos_weight), opt_func=partial(Adam, eps=1e-8),
                     splitter=spotter_splitter, wd=cfg.wd, metrics=[acc, CharAccuracy(), CharAccuracy(blind=True)], path=path,
-                    cbs=[GradientClip(cfg.clip), EpochSeed(), *(cbs or [])], **kwargs)
+                    cbs=[*([GradientClip(cfg.clip)] if cfg.clip else []), EpochSeed(), *(cbs or [])], **kwargs)
     learn.train_cfg = cfg
     if precision == 'bf16': learn.add_cb(Autocast())
     elif precision == 'fp16': learn.to_fp16()
