@@ -121,6 +121,8 @@ def train_spotter(*,
     check_numbers(epochs=epochs, epoch_len=epoch_len, minutes=minutes, lr=lr, bs=bs, workers=workers, val=val)
     ds, valid = point_source(points, labels, img_root, synth, seed, val)
     mcfg, cfg = SpotterConfig.with_backbone(preset, backbone), SpotterTrainConfig.preset(preset)
+    if backbone_init and (init or mcfg.backbone != 'resnet'):
+        raise UsageError('--backbone-init starts a resnet backbone: not with --init, nor with a stage1_* backbone')
     cfg = cfg.replace(seed=seed, **{k: v for k, v in dict(epoch_len=epoch_len, lr=lr, bs=bs).items() if v is not None})
     if ck is not None:  # a run from before the random crop existed resumes without it, as it began
         cfg, mcfg = SpotterTrainConfig.from_dict({'p_crop': 0.0, **ck['train_config']}), SpotterConfig.from_dict(ck['config'])
@@ -131,11 +133,9 @@ def train_spotter(*,
     if precision == 'fp16' and dev.type != 'cuda': raise UsageError('--precision fp16 needs a CUDA device (use bf16)')
     out.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(seed)
-    if backbone_init and (init or mcfg.backbone != 'resnet'):
-        raise UsageError('--backbone-init starts a resnet backbone: not with --init, nor with a stage1_* backbone')
     model = load_spotter(init).train() if init and ck is None else Spotter(mcfg, imagenet=backbone_init if ck is None else None)
     if mcfg.backbone != 'resnet' and not init and ck is None: init_from_stage1(model, stage1)
-    run = dict(points=points, labels=labels, img_root=img_root, synth=synth, seed=seed, val=val)
+    run = dict(points=points, labels=labels, img_root=img_root, synth=synth, seed=seed, val=val, backbone_init=backbone_init)
     learn = spotter_learner(spotter_dls(ds, valid, cfg=cfg, model_cfg=model.cfg, device=dev, workers=workers), model.to(dev), cfg,
                             path=out, cbs=[EpochTable(), RunLog('log.csv', append=resume), SpotterCheckpoint(out/'checkpoint.pth', run=run)]
                                       + ([TimeBudget(minutes)] if minutes else []), precision=precision)
