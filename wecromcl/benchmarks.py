@@ -345,14 +345,14 @@ def bench_spotter_curve(minutes: float = 60.0,   # training time (the evaluation
                         ) -> dict:
     "The spotter on the generator's ground-truth points: end-to-end Hmean (no lexicon) on held-out images over training minutes."
     check_numbers(minutes=minutes, workers=workers, epoch_len=epoch_len); check_arg(every > 0, 'every', every, 'positive')
-    if backbone_init and SpotterConfig.with_backbone(preset, backbone).backbone != 'resnet':
+    mcfg, tcfg = SpotterConfig.with_backbone(preset, backbone), SpotterTrainConfig.preset(preset, seed=seed)
+    if backbone_init and mcfg.backbone != 'resnet':
         raise UsageError('--backbone-init starts a resnet backbone, not a stage1_* one')
     out, dev, cfg = Path(out), default_device(device), SynthConfig.preset(synth)
     write_synth(out/'test', n_eval, EVAL_SEED, cfg, verbose=False)
     gts = load_eval_gts(out/'test/gts.json')
     seen = {str(i): {'text': [w.text for w in synth_sample(cfg, seed, i).words]} for i in range(n_eval)}
     base = e2e_metric(trivial_result(seen, gts, out/'test'), gts, thresholds=(0.0,))
-    mcfg, tcfg = SpotterConfig.with_backbone(preset, backbone), SpotterTrainConfig.preset(preset, seed=seed)
     if epoch_len: tcfg = tcfg.replace(epoch_len=epoch_len)
     res = dict(benchmark='spotter_curve', preset=preset, backbone=mcfg.backbone, backbone_init=backbone_init, synth=synth, minutes=minutes, n_eval=n_eval,
                eval_seed=EVAL_SEED, device=str(dev), threads=torch.get_num_threads(), trivial={k: base[k] for k in ('precision', 'recall', 'hmean')},

@@ -20,14 +20,15 @@ from .core import read_checkpoint
 from .sequence import INSTANCE_LEN, Tokens
 
 # %% auto #0
-__all__ = ['SpotterBackbone', 'SpotterPreset', 'STAGE1_MULTIPLE', 'SPOTTER_FORMAT', 'SpotterConfig', 'official', 'tiny',
-           'tiny_c3', 'freeze_batchnorm', 'Backbone', 'stage1_image_config', 'pad_to_multiple', 'sine_embedding',
-           'EncoderLayer', 'DecoderLayer', 'Embedding', 'Transformer', 'MLP', 'Spotter', 'state_dict_errors',
-           'load_spts', 'init_from_stage1', 'save_spotter', 'load_spotter']
+__all__ = ['SpotterBackbone', 'SpotterPreset', 'ResNetLevel', 'STAGE1_MULTIPLE', 'SPOTTER_FORMAT', 'SpotterConfig', 'official',
+           'tiny', 'tiny_c3', 'freeze_batchnorm', 'Backbone', 'stage1_image_config', 'pad_to_multiple',
+           'sine_embedding', 'EncoderLayer', 'DecoderLayer', 'Embedding', 'Transformer', 'MLP', 'Spotter',
+           'state_dict_errors', 'load_spts', 'init_from_stage1', 'save_spotter', 'load_spotter']
 
 # %% ../nbs/21_spotter.ipynb #4b94d133
 SpotterBackbone = Literal['resnet', 'stage1_tiny']  # the spotter's image sides, as a checked choice
 SpotterPreset = Literal['tiny', 'tiny_c3', 'official']  # the registered presets (model and recipe), as a checked choice
+ResNetLevel = Literal[3, 4, 5]  # a ResNet map: C3 (stride 8), C4 (16), C5 (32)
 
 @dataclass
 class SpotterConfig(Config):
@@ -37,7 +38,7 @@ class SpotterConfig(Config):
     width: int = 64                     # ResNet stem width (64 = ResNet-50; C5 has width·32 channels)
     norm: Literal['frozen_bn', 'bn'] = 'frozen_bn'  # frozen batch norm (SPTS) or trainable batch norm
     freeze_stem: bool = True            # the stem and layer1 are not trained (SPTS)
-    level: Literal[3, 4, 5] = 5         # the ResNet map read: C5 (SPTS, stride 32), C4 (16) or C3 (8, four times the positions)
+    level: ResNetLevel = 5              # the ResNet map read: C5 (SPTS, stride 32), C4 (16) or C3 (8, four times the positions)
     d_model: int = 256
     n_heads: int = 8
     d_ffn: int = 1024
