@@ -1,5 +1,6 @@
 """`pretrain-reader` through the installed command: a run killed after a checkpoint and resumed ends with the weights
-of a run that never stopped, and `train-spotter --backbone-init` starts from its body.pth or says why it cannot."""
+of a run that never stopped, and `train-spotter --backbone-init` starts from its body.pth or says why it cannot (nor
+does a spotter resume a reader's run)."""
 import subprocess, sys
 import torch
 from test_resume_kill import ENV, LIMIT, MAIN, _kill_when, _saved
@@ -39,3 +40,5 @@ def test_spotter_starts_from_the_reader_body(wecromcl, tmp_path):
     assert r.returncode == 2 and 'missing.pth' in r.stderr and 'Traceback' not in r.stderr, r.stderr
     r = wecromcl(*spot, '--backbone', 'stage1_tiny', '--backbone-init', body, '--out', tmp_path/'sp3')
     assert r.returncode == 2 and '--backbone-init' in r.stderr and 'Traceback' not in r.stderr, r.stderr
+    r = wecromcl('train-spotter', '--resume', '--out', tmp_path/'reader')  # a reader's run is not a spotter's to resume
+    assert r.returncode == 2 and "(format 'wecromcl-reader')" in r.stderr and 'Traceback' not in r.stderr, r.stderr

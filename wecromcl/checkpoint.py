@@ -16,9 +16,11 @@ __all__ = ['KIT_FORMAT', 'SHIPPED_WEIGHTS', 'write_checkpoint', 'load_model', 's
 # %% ../nbs/09a_checkpoint.ipynb #81109456
 KIT_FORMAT = 'wecromcl-stage1'  # the `format` entry of checkpoints written by the kit
 
-def write_checkpoint(path, model, weights: dict | None = None, **entries) -> Path:
+def write_checkpoint(path, model, weights: dict | None = None,
+                     fmt: str = KIT_FORMAT,  # the `format` entry: what the file holds (another writer's tag for another model)
+                     **entries) -> Path:
     "The kit's one checkpoint writer: `model`'s config, its weights (or `weights`) and `entries`, atomically."
-    ck = {'format': KIT_FORMAT, 'config': model.cfg.to_dict(), 'model': model.state_dict() if weights is None else weights, **entries}
+    ck = {'format': fmt, 'config': model.cfg.to_dict(), 'model': model.state_dict() if weights is None else weights, **entries}
     return atomic_write(path, lambda p: torch.save(ck, p))
 
 # %% ../nbs/09a_checkpoint.ipynb #33564ba8
@@ -31,6 +33,8 @@ def load_model(path=None,  # a kit checkpoint or an official state dict (default
     path = asset(*SHIPPED_WEIGHTS) if path is None else path
     ck = read_checkpoint(path)
     if not isinstance(ck, dict): raise ValueError(f'{path}: not a checkpoint (a {type(ck).__name__}, expected a dict)')
+    if 'format' in ck and ck['format'] != KIT_FORMAT:
+        raise ValueError(f"{path} is a {ck['format']!r} checkpoint, not a stage-1 model ({KIT_FORMAT!r})")
     if ck.get('format') == KIT_FORMAT:
         sd = {k: v.float() if v.is_floating_point() else v for k, v in ck['model'].items()}  # shipped weights are fp16
         return load_official(sd, WeCromCLConfig.from_dict(ck['config']))
@@ -42,9 +46,10 @@ def save_model(model: WeCromCL, path, half: bool = False, **extra) -> Path:
     return write_checkpoint(path, model, sd, **extra)
 
 # %% ../nbs/09a_checkpoint.ipynb #0c3f17b5
-def load_checkpoint(path) -> dict:
-    "Read a kit checkpoint (clear errors for a missing file or another format)."
+def load_checkpoint(path, fmt: str = KIT_FORMAT) -> dict:
+    "Read a kit checkpoint of format `fmt` (clear errors for a missing file or another format)."
     ck = read_checkpoint(path)
-    if not isinstance(ck, dict) or ck.get('format') != KIT_FORMAT:
-        raise ValueError(f"{path} is not a wecromcl stage-1 checkpoint (no format '{KIT_FORMAT}')")
+    if not isinstance(ck, dict) or ck.get('format') != fmt:
+        found = f"format {ck['format']!r}" if isinstance(ck, dict) and 'format' in ck else 'no format'
+        raise ValueError(f"{path} is not a {fmt!r} checkpoint ({found})")
     return ck

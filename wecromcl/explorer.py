@@ -20,7 +20,7 @@ from .core import EVAL_SEED
 from .readers import IMAGE_EXTS, read_image
 from .formats import gt_point, load_annotations, load_eval_gts
 from .core import read_checkpoint
-from .checkpoint import KIT_FORMAT, load_model
+from .checkpoint import load_model
 from .model import WeCromCL, WeCromCLConfig
 from .official import state_dict_mismatch, strip_prefix
 from .synth import SynthConfig, synth_sample
@@ -125,7 +125,7 @@ def load_checkpoint(path=None,  # kit checkpoint or official state dict (default
     try: return load_model(path, preset)
     except ValueError as e:
         ck = read_checkpoint(path) if path is not None else None
-        if not isinstance(ck, dict) or ck.get('format') == KIT_FORMAT: raise
+        if not isinstance(ck, dict) or 'format' in ck: raise   # a kit checkpoint: load_model's error says what it is
         fits, want = matching_presets(ck), preset or 'official'
         if fits: raise ValueError(f'{path}: a checkpoint of preset {fits[0]!r}, not {want!r}; '
                                   f'load it with preset={fits[0]!r}') from None

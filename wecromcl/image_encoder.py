@@ -15,8 +15,8 @@ from .core import Config, asset, read_checkpoint
 from .msda import MSDeformAttn
 
 # %% auto #0
-__all__ = ['ImageEncoderConfig', 'official', 'tiny', 'Bottleneck', 'ResNet', 'load_imagenet', 'conv_bn_relu', 'BiFPN',
-           'sine_positions', 'DeformableEncoderLayer', 'DeformableEncoder', 'standardize', 'ImageEncoder',
+__all__ = ['BN_COUNTER', 'ImageEncoderConfig', 'official', 'tiny', 'Bottleneck', 'ResNet', 'load_imagenet', 'conv_bn_relu',
+           'BiFPN', 'sine_positions', 'DeformableEncoderLayer', 'DeformableEncoder', 'standardize', 'ImageEncoder',
            'official_shapes']
 
 # %% ../nbs/05_image_encoder.ipynb #58b895cf
@@ -107,6 +107,8 @@ class ResNet(nn.Module):
         return feats
 
 # %% ../nbs/05_image_encoder.ipynb #3b7ed7ae
+BN_COUNTER = 'num_batches_tracked'  # the batch-norm state entry that counts training steps
+
 def load_imagenet(backbone: ResNet, path) -> ResNet:
     "Load a local torchvision ResNet-50 state dict (e.g. `resnet50-19c8e357.pth`) into `backbone`; never downloads."
     path = Path(path)
@@ -114,13 +116,16 @@ def load_imagenet(backbone: ResNet, path) -> ResNet:
     sd = read_checkpoint(path)
     if isinstance(sd, dict) and 'state_dict' in sd: sd = sd['state_dict']
     own = backbone.state_dict()
+    # batch norm's step counter is no weight: older files (19c8e357) lack it, frozen batch norm has none
+    sd = {k: v for k, v in sd.items() if not (k.endswith(BN_COUNTER) and k not in own)}
     if not hasattr(backbone, 'fc'): sd = {k: v for k, v in sd.items() if not k.startswith('fc.')}
-    missing, unexpected = sorted(set(own) - set(sd)), sorted(set(sd) - set(own))
+    missing = sorted(k for k in set(own) - set(sd) if not k.endswith(BN_COUNTER))
+    unexpected = sorted(set(sd) - set(own))
     bad = sorted(k for k in set(own) & set(sd) if tuple(own[k].shape) != tuple(sd[k].shape))
     if missing or unexpected or bad:
         raise ValueError(f'{path} is not a ResNet matching this backbone: missing {missing[:5]} ({len(missing)}), '
                          f'unexpected {unexpected[:5]} ({len(unexpected)}), shape mismatch {bad[:5]} ({len(bad)})')
-    backbone.load_state_dict(sd, strict=True)
+    backbone.load_state_dict(sd, strict=False)  # strict up to the counters: checked above
     return backbone
 
 # %% ../nbs/05_image_encoder.ipynb #95420b33

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Literal
 import torch
 from .metric import anchor_metric
-from .core import VAL_SEED_OFFSET, UsageError, check_arg, check_numbers, default_device, read_checkpoint, save_json
+from .core import VAL_SEED_OFFSET, UsageError, check_arg, check_numbers, default_device, save_json
 from .transforms import Benchmark
 from .formats import load_eval_gts
 from .readers import check_image, read_image
@@ -19,7 +19,9 @@ from fastai.basics import Callback
 from .learner import TimeBudget, numpy_rng_state, plain_state, restore_checkpoint
 from .locate import locate
 from .spot import spot_images
-from .spotter import Spotter, SpotterBackbone, SpotterConfig, SpotterPreset, init_from_stage1, load_spotter, save_spotter
+from .checkpoint import load_checkpoint
+from .spotter import (SPOTTER_FORMAT, Spotter, SpotterBackbone, SpotterConfig, SpotterPreset, init_from_stage1,
+                              load_spotter, save_spotter)
 from .spotter_learner import PointDataset, SpotterTrainConfig, fit_spotter, looks, spotter_dls, spotter_learner
 from .synth import SYNTH_STREAM, SynthConfig, SynthDataset, SynthPreset, write_synth
 from .train import EpochTable, RunLog
@@ -68,7 +70,9 @@ def point_source(points: str, labels: str | None, img_root: str | None, synth: s
 
 SPOTTER_RUN_FILES = ('spotter.pth', 'checkpoint.pth', 'log.csv', 'losses.json')  # what a spotter run folder holds
 
-def run_checkpoint(out: Path, files: tuple, resume: bool, overwrite: bool) -> dict | None:
+def run_checkpoint(out: Path, files: tuple, resume: bool, overwrite: bool,
+                   fmt: str,  # the checkpoint format of this kind of run: another kind's run folder is refused
+                   ) -> dict | None:
     "The checkpoint.pth a `--resume` continues (None for a new run); an error where `out` holds a run and neither is asked."
     if resume and overwrite: raise UsageError('--resume continues the run in --out, --overwrite replaces it: give one')
     held = [f for f in files if (out/f).exists()]
@@ -76,7 +80,7 @@ def run_checkpoint(out: Path, files: tuple, resume: bool, overwrite: bool) -> di
         raise UsageError(f"{out} already holds a run ({', '.join(held)}): --resume continues it, --overwrite starts it again")
     if not resume: return None
     if not (out/'checkpoint.pth').is_file(): raise FileNotFoundError(f'--resume: no checkpoint.pth in {out}')
-    return read_checkpoint(out/'checkpoint.pth')
+    return load_checkpoint(out/'checkpoint.pth', fmt)
 
 class SpotterCheckpoint(Callback):
     "After every epoch, write the whole training state (weights, optimizer, RNGs, epoch) for an exact `--resume`."
@@ -113,7 +117,7 @@ def train_spotter(*,
                   ) -> Path:
     "Train the spotter (SPTS) on ground-truth or pseudo points; write spotter.pth."
     out = Path(out)
-    ck = run_checkpoint(out, SPOTTER_RUN_FILES, resume, overwrite)
+    ck = run_checkpoint(out, SPOTTER_RUN_FILES, resume, overwrite, SPOTTER_FORMAT)
     if ck is not None:
         r = ck['run']  # the run's own settings, its data included
         points, labels, img_root, synth, seed, val = r['points'], r['labels'], r['img_root'], r['synth'], r['seed'], r.get('val', val)

@@ -28,9 +28,9 @@ from .spotter_learner import draw_indices, pad_with_mask, resize_image, to_tenso
 from .train import EpochTable, RunLog, TIME_GUARD, steps_for
 
 # %% auto #0
-__all__ = ['BLANK', 'READER_RUN_FILES', 'ReaderConfig', 'tiny', 'centre_line', 'reader_words', 'encode_text', 'decode_targets',
-           'ReaderDL', 'reader_dls', 'LineReader', 'ctc_loss', 'ctc_greedy', 'WordAccuracy', 'reader_learner',
-           'pretrain_reader']
+__all__ = ['BLANK', 'READER_RUN_FILES', 'READER_FORMAT', 'ReaderConfig', 'tiny', 'centre_line', 'reader_words', 'encode_text',
+           'decode_targets', 'ReaderDL', 'reader_dls', 'LineReader', 'ctc_loss', 'ctc_greedy', 'WordAccuracy',
+           'reader_learner', 'pretrain_reader']
 
 # %% ../nbs/26_reader.ipynb #4ce05470
 @dataclass
@@ -87,7 +87,7 @@ def decode_targets(targets: torch.Tensor, lengths: torch.Tensor) -> list[str]:
 class ReaderDL(DataLoader):
     "Line-reader batches ((images, lines, owners), (targets, lengths)); batch k of an epoch depends on (seed, epoch, k)."
     def __init__(self, source: Sequence[Sample], cfg: ReaderConfig, train: bool = True, **kwargs):
-        self.source, self.cfg, self.train, self.counts = source, cfg, train, Counter()
+        self.source, self.cfg, self.train = source, cfg, train
         self.epoch, self.n_epoch = 0, 1
         n = cfg.epoch_len if train else math.ceil(len(source) / cfg.bs)
         super().__init__(dataset=None, bs=None, shuffle=False, indexed=True, n=n, **kwargs)
@@ -99,7 +99,7 @@ class ReaderDL(DataLoader):
             img = s.image if s.image is not None else read_image(s.path)
             small = resize_image(img, self.cfg.side, self.cfg.max_side)
             scale = np.array([small.shape[1] / img.shape[1], small.shape[0] / img.shape[0]])
-            polys, words = reader_words(s, self.cfg.points, self.counts)
+            polys, words = reader_words(s, self.cfg.points)
             imgs.append(to_tensor(small))
             lines += [centre_line(p, self.cfg.points) * scale for p in polys]; owners += [j] * len(words); texts += words
         return imgs, lines, owners, texts
@@ -177,6 +177,7 @@ def reader_learner(dls: DataLoaders, model: LineReader | None = None, cfg: Reade
 
 # %% ../nbs/26_reader.ipynb #c2a398bc
 READER_RUN_FILES = ('body.pth', 'checkpoint.pth', 'log.csv')  # what a reader run folder holds
+READER_FORMAT = 'wecromcl-reader'  # the `format` entry of its checkpoint.pth (not a stage-1 model, not a spotter)
 
 def pretrain_reader(*,
                     synth: str | None = None,     # the generator: PRESET (a fresh image every draw) or PRESET:N images
@@ -196,7 +197,7 @@ def pretrain_reader(*,
                     ) -> Path:
     "Pretrain the spotter's ResNet as a line reader (CTC along each word's centre line); write body.pth for train-spotter --backbone-init."
     out = Path(out)
-    ck = run_checkpoint(out, READER_RUN_FILES, resume, overwrite)
+    ck = run_checkpoint(out, READER_RUN_FILES, resume, overwrite, READER_FORMAT)
     if ck is not None:
         synth, labels, img_root, seed, val, epochs = (ck['run'][k] for k in ('synth', 'labels', 'img_root', 'seed', 'val', 'epochs'))
     check_numbers(epochs=epochs, epoch_len=epoch_len, minutes=minutes, lr=lr, workers=workers, val=val)
@@ -204,16 +205,20 @@ def pretrain_reader(*,
     train, valid = point_source('gt', labels, img_root, synth, seed, val)
     cfg = ReaderConfig.from_dict(ck['config']) if ck else ReaderConfig.preset('tiny', seed=seed, **{k: v for k, v in dict(
         epoch_len=epoch_len, lr=lr).items() if v is not None})
+    if labels is not None:  # a data set's words the reader leaves out, counted once here (workers draw the batches)
+        left = Counter()
+        for s in train.samples: reader_words(s, cfg.points, left)
+        print(f'{len(train)} images from {labels}' + (': words left out: ' + ', '.join(f'{v} {k}' for k, v in left.items()) if left else ''))
     dev = default_device(device)
     out.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(seed)
     dls = reader_dls(train.samples, valid.samples if valid else None, cfg, dev, workers)
-    run = dict(synth=synth, labels=labels, img_root=img_root, seed=seed, val=val, epochs=epochs)
-    learn = reader_learner(dls, LineReader(cfg).to(dev), cfg, path=out,
-                           cbs=[EpochTable(), RunLog('log.csv', append=resume), Checkpoint('checkpoint.pth', run=run)])
+    learn = reader_learner(dls, LineReader(cfg).to(dev), cfg, path=out, cbs=[EpochTable(), RunLog('log.csv', append=resume)])
     if ck is None and minutes:
-        epochs = run['epochs'] = max(1, math.ceil(steps_for(learn, minutes) / cfg.epoch_len))
+        epochs = max(1, math.ceil(steps_for(learn, minutes) / cfg.epoch_len))
         learn.add_cb(TimeBudget(minutes * TIME_GUARD))
+    run = dict(synth=synth, labels=labels, img_root=img_root, seed=seed, val=val, epochs=epochs)  # what --resume reads back
+    learn.add_cb(Checkpoint('checkpoint.pth', fmt=READER_FORMAT, run=run))
     start = restore_checkpoint(learn, ck) if ck is not None else 0
     if start >= epochs: raise UsageError(f'the run in {out} has done its {epochs} epochs already')
     print(f"reader of the `{cfg.spotter}` spotter's ResNet (C{cfg.level}, {cfg.points} points a line) on "
@@ -224,6 +229,5 @@ def pretrain_reader(*,
     sd = learn.model.body.state_dict()
     body = atomic_write(out/'body.pth', lambda p: torch.save(sd, p))
     print(f'trained {time.time() - t0:.0f} s; validation: CTC loss {loss:.3f}, {acc:.3f} of the words read exactly; wrote {body}')
-    if dls.train.counts: print('words not read: ' + ', '.join(f'{v} {k}' for k, v in dls.train.counts.items()))
     if not acc: print('the reader reads no validation word yet: its ResNet has learned little a spotter can start from')
     return body

@@ -298,9 +298,11 @@ def save_spotter(model: Spotter, path, **extra) -> Path:
     return atomic_write(path, lambda p: torch.save(ck, p))
 
 def load_spotter(path) -> Spotter:
-    "A `Spotter` in eval mode from a kit spotter checkpoint (or, failing the format, an SPTS checkpoint)."
+    "A `Spotter` in eval mode from a kit spotter checkpoint, or an SPTS checkpoint (a file without the kit's `format`)."
     with torch.serialization.safe_globals([argparse.Namespace]): ck = read_checkpoint(path)
-    if not (isinstance(ck, dict) and ck.get('format') == SPOTTER_FORMAT): return load_spts(path)
+    fmt = ck.get('format') if isinstance(ck, dict) else None
+    if fmt is not None and fmt != SPOTTER_FORMAT: raise ValueError(f'{path} is a {fmt!r} checkpoint, not a spotter ({SPOTTER_FORMAT!r})')
+    if fmt is None: return load_spts(path)
     model = Spotter(SpotterConfig.from_dict(ck['config']))
     errors = state_dict_errors(model.state_dict(), ck['model'])
     if errors: raise ValueError(f'{path} does not match its own config: ' + '; '.join(errors))

@@ -183,7 +183,7 @@ class SpotterDL(DataLoader):
     def __init__(self, source: PointDataset, cfg: SpotterTrainConfig, tok: Tokens = Tokens(),
                  max_instances: int = MAX_INSTANCES, train: bool = True, n_batches: int | None = None, **kwargs):
         self.source, self.cfg, self.tok, self.max_instances, self.train = source, cfg, tok, max_instances, train
-        self.epoch, self.n_epoch, self.counts = 0, 1, Counter()
+        self.epoch, self.n_epoch = 0, 1
         n = n_batches or (cfg.epoch_len if train else math.ceil(len(source) / cfg.bs))
         super().__init__(dataset=None, bs=None, shuffle=False, indexed=True, n=n, **kwargs)
 
@@ -210,7 +210,7 @@ class SpotterDL(DataLoader):
                 rng = _rng(self.cfg.seed, 2 if self.train else 3, self.epoch if self.train else 0, k, j, c)
                 im, t, p = self.augment(img, texts, pts, boxes, rng)
                 imgs.append(to_tensor(im))
-                seqs.append(encode_instances(t, p, (im.shape[1], im.shape[0]), self.tok, rng, self.max_instances, self.counts))
+                seqs.append(encode_instances(t, p, (im.shape[1], im.shape[0]), self.tok, rng, self.max_instances))
         return imgs, seqs
 
     def create_batch(self, item):
