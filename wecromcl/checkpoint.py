@@ -33,9 +33,8 @@ def load_model(path=None,  # a kit checkpoint or an official state dict (default
     path = asset(*SHIPPED_WEIGHTS) if path is None else path
     ck = read_checkpoint(path)
     if not isinstance(ck, dict): raise ValueError(f'{path}: not a checkpoint (a {type(ck).__name__}, expected a dict)')
-    if 'format' in ck and ck['format'] != KIT_FORMAT:
-        raise ValueError(f"{path} is a {ck['format']!r} checkpoint, not a stage-1 model ({KIT_FORMAT!r})")
-    if ck.get('format') == KIT_FORMAT:
+    if 'format' in ck:
+        if ck['format'] != KIT_FORMAT: raise ValueError(f"{path} is a {ck['format']!r} checkpoint, not a stage-1 model ({KIT_FORMAT!r})")
         sd = {k: v.float() if v.is_floating_point() else v for k, v in ck['model'].items()}  # shipped weights are fp16
         return load_official(sd, WeCromCLConfig.from_dict(ck['config']))
     return load_official(ck, WeCromCLConfig.preset(preset or 'official'))

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Literal
 import torch
 from .metric import anchor_metric
-from .core import VAL_SEED_OFFSET, UsageError, check_arg, check_numbers, default_device, save_json
+from .core import EVAL_SEED, VAL_SEED_OFFSET, UsageError, check_arg, check_numbers, default_device, save_json
 from .transforms import Benchmark
 from .formats import load_eval_gts
 from .readers import check_image, read_image
@@ -185,13 +185,17 @@ def bench_spotter(json: str | None = None,   # also write the result to this JSO
                   epoch_len: int = 10,       # batches per epoch
                   ckpt: str | None = None,   # stage-1 weights for the pseudo points (default: shipped tiny)
                   synth: SynthPreset = 'tiny',  # generator preset of the images
+                  preset: SpotterPreset = 'tiny',  # spotter model and recipe preset (both spotters)
+                  backbone_init: str | None = None,  # ResNet weights both spotters start from (pretrain-reader's body.pth)
                   seed: int = 0,
                   ) -> dict:
     "The spotter trained on GT points vs on stage-1 pseudo points, same budget, end-to-end Hmean on held-out images."
+    check_numbers(epochs=epochs, epoch_len=epoch_len, n_eval=n_eval)
+    check_arg(backbone_init is None or Path(backbone_init).is_file(), 'backbone_init', backbone_init, "an existing file (pretrain-reader's body.pth)")
     out = Path(out)
     cfg = SynthConfig.preset(synth)
     write_synth(out/'train', n_train, seed, cfg, verbose=False)
-    write_synth(out/'test', n_eval, seed + 10_000, cfg, verbose=False)
+    write_synth(out/'test', n_eval, EVAL_SEED + seed, cfg, verbose=False)
     pseudo = pseudo_label(ann=str(out/'train/labels.json'), img_root=str(out/'train'), ckpt=ckpt, out=str(out/'pseudo.json'))
     gts = load_eval_gts(out/'train/gts.json')
     quality = anchor_metric(pseudo, gts)
@@ -199,16 +203,19 @@ def bench_spotter(json: str | None = None,   # also write the result to this JSO
     rows = {}
     for points, labels in (('gt', out/'train/gts.json'), ('pseudo', out/'pseudo.json')):
         ck = train_spotter(points=points, labels=str(labels), img_root=str(out/'train'), out=str(out/points), overwrite=True,
-                           epochs=epochs, epoch_len=epoch_len, seed=seed)
+                           preset=preset, backbone_init=backbone_init, epochs=epochs, epoch_len=epoch_len, seed=seed)
         m = spotter_e2e(load_spotter(ck), test_gts, out/'test')
         rows[points] = {k: m[k] for k in ('precision', 'recall', 'hmean', 'tp', 'det', 'n_gt')}
     base = e2e_metric(trivial_result(gts, test_gts, out/'test'), test_gts, thresholds=(0.0,))
     rows['trivial'] = {k: base[k] for k in ('precision', 'recall', 'hmean', 'tp', 'det', 'n_gt')}
     res = dict(stage1=('shipped tiny weights' if ckpt is None else str(ckpt)), pseudo_anchor_hmean=quality['hmean'],
-               steps=epochs * epoch_len, n_train=n_train, n_eval=n_eval, synth=synth, spotter=rows)
+               steps=epochs * epoch_len, n_train=n_train, n_eval=n_eval, synth=synth, preset=preset, backbone_init=backbone_init,
+               spotter=rows)
     print(f"\nstage-1 pseudo points ({res['stage1']}): anchor Hmean {quality['hmean']:.3f} against the GT points"
           + ('  (they do not localize: the pseudo row cannot beat chance)' if quality['hmean'] < 0.1 else ''))
-    print(f"{'points':<8}{'e2e P':>8}{'e2e R':>8}{'e2e H':>8}   ({res['steps']} steps each, {n_eval} held-out images, no lexicon)")
+    start = f' from {backbone_init}' if backbone_init else ''
+    print(f"{'points':<8}{'e2e P':>8}{'e2e R':>8}{'e2e H':>8}   ({res['steps']} steps each, `{preset}` spotter{start}, "
+          f"{n_eval} held-out images, no lexicon)")
     for k, r in rows.items(): print(f"{k:<8}{r['precision']:>8.3f}{r['recall']:>8.3f}{r['hmean']:>8.3f}")
     if json: print(f'wrote {save_json(res, json, indent=1)}')
     return res

@@ -20,6 +20,7 @@ from .core import Config, UsageError, atomic_write, check_numbers, default_devic
 from .formats import Sample
 from .image_encoder import ResNet
 from .learner import Checkpoint, EpochSeed, TimeBudget, restore_checkpoint
+from .checkpoint import load_checkpoint
 from .pipeline import point_source, run_checkpoint
 from .readers import read_image
 from .sequence import CHARS
@@ -189,6 +190,7 @@ def pretrain_reader(*,
                     epoch_len: int | None = None,  # batches per epoch (default: the `tiny` recipe's, 100)
                     minutes: float | None = None,  # train this long: the epochs are planned to fit, the run stops at 1.15x
                     lr: float | None = None,      # learning rate (default: the `tiny` recipe's, 1e-3)
+                    init: str | None = None,      # start from an earlier reader's weights (its checkpoint.pth) with a new one cycle
                     resume: bool = False,         # continue the run in --out from its checkpoint.pth, exactly
                     overwrite: bool = False,      # start again in an --out that already holds a run
                     seed: int = 0,                # seed of the batches and the initial weights
@@ -196,15 +198,18 @@ def pretrain_reader(*,
                     workers: int = 0,             # processes drawing batches
                     ) -> Path:
     "Pretrain the spotter's ResNet as a line reader (CTC along each word's centre line); write body.pth for train-spotter --backbone-init."
+    if init and resume: raise UsageError('--init starts a new run from weights, --resume continues one: give one of them')
     out = Path(out)
     ck = run_checkpoint(out, READER_RUN_FILES, resume, overwrite, READER_FORMAT)
     if ck is not None:
         synth, labels, img_root, seed, val, epochs = (ck['run'][k] for k in ('synth', 'labels', 'img_root', 'seed', 'val', 'epochs'))
+    prior = load_checkpoint(init, READER_FORMAT) if init else None  # its config too: the weights fit only that reader
     check_numbers(epochs=epochs, epoch_len=epoch_len, minutes=minutes, lr=lr, workers=workers, val=val)
     if synth is None and labels is None: raise UsageError('give --synth PRESET or --labels GTS.json --img-root DIR')
     train, valid = point_source('gt', labels, img_root, synth, seed, val)
-    cfg = ReaderConfig.from_dict(ck['config']) if ck else ReaderConfig.preset('tiny', seed=seed, **{k: v for k, v in dict(
-        epoch_len=epoch_len, lr=lr).items() if v is not None})
+    given = {k: v for k, v in dict(epoch_len=epoch_len, lr=lr).items() if v is not None}
+    cfg = (ReaderConfig.from_dict(ck['config']) if ck else ReaderConfig.from_dict(prior['config']).replace(seed=seed, **given)
+           if init else ReaderConfig.preset('tiny', seed=seed, **given))
     if labels is not None:  # a data set's words the reader leaves out, counted once here (workers draw the batches)
         left = Counter()
         for s in train.samples: reader_words(s, cfg.points, left)
@@ -213,16 +218,18 @@ def pretrain_reader(*,
     out.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(seed)
     dls = reader_dls(train.samples, valid.samples if valid else None, cfg, dev, workers)
-    learn = reader_learner(dls, LineReader(cfg).to(dev), cfg, path=out, cbs=[EpochTable(), RunLog('log.csv', append=resume)])
+    model = LineReader(cfg)
+    if init: model.load_state_dict(prior['model'])
+    learn = reader_learner(dls, model.to(dev), cfg, path=out, cbs=[EpochTable(), RunLog('log.csv', append=resume)])
     if ck is None and minutes:
         epochs = max(1, math.ceil(steps_for(learn, minutes) / cfg.epoch_len))
         learn.add_cb(TimeBudget(minutes * TIME_GUARD))
-    run = dict(synth=synth, labels=labels, img_root=img_root, seed=seed, val=val, epochs=epochs)  # what --resume reads back
+    run = dict(synth=synth, labels=labels, img_root=img_root, seed=seed, val=val, epochs=epochs, init=init)  # what --resume reads back
     learn.add_cb(Checkpoint('checkpoint.pth', fmt=READER_FORMAT, run=run))
     start = restore_checkpoint(learn, ck) if ck is not None else 0
     if start >= epochs: raise UsageError(f'the run in {out} has done its {epochs} epochs already')
     print(f"reader of the `{cfg.spotter}` spotter's ResNet (C{cfg.level}, {cfg.points} points a line) on "
-          f"{synth or labels}: {epochs} epochs of {cfg.epoch_len} steps, {len(dls.valid.source)} validation images, {dev}")
+          f"{synth or labels}{f' from {init}' if init else ''}: {epochs} epochs of {cfg.epoch_len} steps, {len(dls.valid.source)} validation images, {dev}")
     t0 = time.time()
     with learn.no_bar(): learn.fit_one_cycle(epochs, cfg.lr, wd=cfg.wd, start_epoch=start)
     loss, acc = learn.recorder.values[-1][1:]   # the last epoch's validation
