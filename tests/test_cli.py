@@ -47,7 +47,7 @@ def test_same_option_same_choices():
     from wecromcl.cli import COMMANDS, _unwrap, target_options
     def targets(table):
         for t in table.values(): yield from (targets(t) if isinstance(t, dict) else [t])
-    spotter = {'wecromcl.pipeline:train_spotter', 'wecromcl.benchmarks:bench_spotter_curve',
+    spotter = {'wecromcl.pipeline:train_spotter', 'wecromcl.pipeline:bench_spotter', 'wecromcl.benchmarks:bench_spotter_curve',
                'wecromcl.benchmarks:bench_spotter_isolation'}  # their --preset names a spotter preset (tiny_c3 as well)
     hints = defaultdict(set)
     for t in targets(COMMANDS):

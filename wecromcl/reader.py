@@ -25,7 +25,7 @@ from .pipeline import point_source, run_checkpoint
 from .readers import read_image
 from .sequence import CHARS
 from .spotter import ResNetLevel, SpotterConfig, SpotterPreset
-from .spotter_learner import draw_indices, pad_with_mask, resize_image, to_tensor
+from .spotter_learner import TRAIN_VAL_IMAGES, draw_indices, pad_with_mask, resize_image, to_tensor
 from .train import EpochTable, RunLog, TIME_GUARD, steps_for
 
 # %% auto #0
@@ -115,10 +115,11 @@ class ReaderDL(DataLoader):
 
 def reader_dls(train: Sequence[Sample], valid: Sequence[Sample] | None = None, cfg: ReaderConfig | None = None,
                device=None, workers: int = 0) -> DataLoaders:
-    "Training and validation loaders (the validation set is the training set when none is given)."
+    "Training and validation loaders (the validation set is the first `TRAIN_VAL_IMAGES` training images when none is given)."
     cfg = cfg or ReaderConfig.preset('tiny')
+    valid = valid or [train[i] for i in range(min(len(train), TRAIN_VAL_IMAGES))]
     dls = DataLoaders(ReaderDL(train, cfg, num_workers=workers, device=device),
-                      ReaderDL(valid or train, cfg, train=False, device=device), device=device)
+                      ReaderDL(valid, cfg, train=False, device=device), device=device)
     dls.n_inp = 3
     return dls
 

@@ -26,10 +26,11 @@ from .sequence import MAX_INSTANCES, Tokens, encode_instances, pad_batch, sequen
 from .spotter import Spotter, SpotterConfig
 
 # %% auto #0
-__all__ = ['CROP_TRIES', 'LOOK_GAP', 'Precision', 'word_box', 'word_points', 'PointDataset', 'SpotterTrainConfig', 'official',
-           'tiny', 'tiny_c3', 'resize_image', 'to_tensor', 'pad_with_mask', 'rotate_with_points', 'grow_crop',
-           'random_crop', 'draw_indices', 'SpotterDL', 'spotter_dls', 'SpotterLoss', 'token_accuracy', 'char_hits',
-           'char_accuracy', 'CharAccuracy', 'looks', 'spotter_splitter', 'Autocast', 'spotter_learner', 'fit_spotter']
+__all__ = ['CROP_TRIES', 'TRAIN_VAL_IMAGES', 'LOOK_GAP', 'Precision', 'word_box', 'word_points', 'PointDataset',
+           'SpotterTrainConfig', 'official', 'tiny', 'tiny_c3', 'resize_image', 'to_tensor', 'pad_with_mask',
+           'rotate_with_points', 'grow_crop', 'random_crop', 'draw_indices', 'SpotterDL', 'spotter_dls', 'SpotterLoss',
+           'token_accuracy', 'char_hits', 'char_accuracy', 'CharAccuracy', 'looks', 'spotter_splitter', 'Autocast',
+           'spotter_learner', 'fit_spotter']
 
 # %% ../nbs/22_spotter_learner.ipynb #b8e7a473
 def word_box(w: Word, point) -> list[float]:
@@ -227,15 +228,18 @@ class SpotterDL(DataLoader):
             if hasattr(res, k) and k not in ('bs', 'shuffle', 'dataset'): setattr(res, k, v)
         return res
 
+TRAIN_VAL_IMAGES = 64  # validation without a validation set: this many training images (all of a large set, every epoch, would cost more than the epoch)
+
 def spotter_dls(train: PointDataset, valid: PointDataset | None = None, cfg: SpotterTrainConfig | None = None,
                 model_cfg: SpotterConfig | None = None, device=None,
                 workers: int = 0,  # processes drawing training batches (on 2 cores they slow the steps down)
                 ) -> DataLoaders:
-    "Training and validation loaders (the validation set is the training set when none is given)."
+    "Training and validation loaders (the validation set is the first `TRAIN_VAL_IMAGES` training images when none is given)."
     cfg, model_cfg = cfg or SpotterTrainConfig.preset('tiny'), model_cfg or SpotterConfig.preset('tiny')
     kw = dict(tok=model_cfg.tokens, max_instances=model_cfg.max_instances, device=device)
+    n_val = None if valid else math.ceil(min(len(train), TRAIN_VAL_IMAGES) / cfg.bs)
     dls = DataLoaders(SpotterDL(train, cfg, train=True, num_workers=workers, **kw),
-                      SpotterDL(valid or train, cfg, train=False, num_workers=0, **kw), device=device)
+                      SpotterDL(valid or train, cfg, train=False, num_workers=0, n_batches=n_val, **kw), device=device)
     dls.n_inp = 3
     return dls
 
