@@ -209,8 +209,9 @@ def pretrain_reader(*,
     if synth is None and labels is None: raise UsageError('give --synth PRESET or --labels GTS.json --img-root DIR')
     train, valid = point_source('gt', labels, img_root, synth, seed, val)
     given = {k: v for k, v in dict(epoch_len=epoch_len, lr=lr).items() if v is not None}
-    cfg = (ReaderConfig.from_dict(ck['config']) if ck else ReaderConfig.from_dict(prior['config']).replace(seed=seed, **given)
-           if init else ReaderConfig.preset('tiny', seed=seed, **given))
+    if ck: cfg = ReaderConfig.from_dict(ck['config'])
+    elif init: cfg = ReaderConfig.from_dict(prior['config']).replace(seed=seed, **given)
+    else: cfg = ReaderConfig.preset('tiny', seed=seed, **given)
     if labels is not None:  # a data set's words the reader leaves out, counted once here (workers draw the batches)
         left = Counter()
         for s in train.samples: reader_words(s, cfg.points, left)
