@@ -9,7 +9,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Literal
 import torch
-from .metric import anchor_metric
+from .metric import anchor_metric, point_in_polygon_rate
 from .core import EVAL_SEED, VAL_SEED_OFFSET, UsageError, check_arg, check_numbers, default_device, save_json
 from .transforms import Benchmark
 from .formats import load_eval_gts
@@ -199,6 +199,8 @@ def bench_spotter(json: str | None = None,   # also write the result to this JSO
     pseudo = pseudo_label(ann=str(out/'train/labels.json'), img_root=str(out/'train'), ckpt=ckpt, out=str(out/'pseudo.json'))
     gts = load_eval_gts(out/'train/gts.json')
     quality = anchor_metric(pseudo, gts)
+    gt_result = {k: dict(g, scores=[1.0] * len(g['text'])) for k, g in gts.items()}  # the GT points, as a stage-1 result
+    in_word = {name: point_in_polygon_rate(r, gts)['rate'] for name, r in (('gt', gt_result), ('pseudo', pseudo))}  # inside their own word
     test_gts = load_eval_gts(out/'test/gts.json')
     rows = {}
     for points, labels in (('gt', out/'train/gts.json'), ('pseudo', out/'pseudo.json')):
@@ -209,9 +211,11 @@ def bench_spotter(json: str | None = None,   # also write the result to this JSO
     base = e2e_metric(trivial_result(gts, test_gts, out/'test'), test_gts, thresholds=(0.0,))
     rows['trivial'] = {k: base[k] for k in ('precision', 'recall', 'hmean', 'tp', 'det', 'n_gt')}
     res = dict(stage1=('shipped tiny weights' if ckpt is None else str(ckpt)), pseudo_anchor_hmean=quality['hmean'],
+               pseudo_in_word=in_word['pseudo'], gt_in_word=in_word['gt'],
                steps=epochs * epoch_len, n_train=n_train, n_eval=n_eval, synth=synth, preset=preset, backbone_init=backbone_init,
                spotter=rows)
-    print(f"\nstage-1 pseudo points ({res['stage1']}): anchor Hmean {quality['hmean']:.3f} against the GT points"
+    print(f"\nstage-1 pseudo points ({res['stage1']}): anchor Hmean {quality['hmean']:.3f} against the GT points; "
+          f"{in_word['pseudo']:.3f} of them inside their word (GT points: {in_word['gt']:.3f})"
           + ('  (they do not localize: the pseudo row cannot beat chance)' if quality['hmean'] < 0.1 else ''))
     start = f' from {backbone_init}' if backbone_init else ''
     print(f"{'points':<8}{'e2e P':>8}{'e2e R':>8}{'e2e H':>8}   ({res['steps']} steps each, `{preset}` spotter{start}, "

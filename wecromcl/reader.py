@@ -25,7 +25,7 @@ from .pipeline import point_source, run_checkpoint
 from .readers import read_image
 from .sequence import CHARS
 from .spotter import ResNetLevel, SpotterConfig, SpotterPreset
-from .spotter_learner import TRAIN_VAL_IMAGES, draw_indices, pad_with_mask, resize_image, to_tensor
+from .spotter_learner import draw_indices, pad_with_mask, resize_image, to_tensor, train_val_batches
 from .train import EpochTable, RunLog, TIME_GUARD, steps_for
 
 # %% auto #0
@@ -87,10 +87,10 @@ def decode_targets(targets: torch.Tensor, lengths: torch.Tensor) -> list[str]:
 # %% ../nbs/26_reader.ipynb #9539972a
 class ReaderDL(DataLoader):
     "Line-reader batches ((images, lines, owners), (targets, lengths)); batch k of an epoch depends on (seed, epoch, k)."
-    def __init__(self, source: Sequence[Sample], cfg: ReaderConfig, train: bool = True, **kwargs):
+    def __init__(self, source: Sequence[Sample], cfg: ReaderConfig, train: bool = True, n_batches: int | None = None, **kwargs):
         self.source, self.cfg, self.train = source, cfg, train
         self.epoch, self.n_epoch = 0, 1
-        n = cfg.epoch_len if train else math.ceil(len(source) / cfg.bs)
+        n = n_batches or (cfg.epoch_len if train else math.ceil(len(source) / cfg.bs))
         super().__init__(dataset=None, bs=None, shuffle=False, indexed=True, n=n, **kwargs)
 
     def create_item(self, k: int):
@@ -117,9 +117,9 @@ def reader_dls(train: Sequence[Sample], valid: Sequence[Sample] | None = None, c
                device=None, workers: int = 0) -> DataLoaders:
     "Training and validation loaders (the validation set is the first `TRAIN_VAL_IMAGES` training images when none is given)."
     cfg = cfg or ReaderConfig.preset('tiny')
-    valid = valid or [train[i] for i in range(min(len(train), TRAIN_VAL_IMAGES))]
+    n_val = None if valid else train_val_batches(len(train), cfg.bs)
     dls = DataLoaders(ReaderDL(train, cfg, num_workers=workers, device=device),
-                      ReaderDL(valid, cfg, train=False, device=device), device=device)
+                      ReaderDL(valid or train, cfg, train=False, n_batches=n_val, device=device), device=device)
     dls.n_inp = 3
     return dls
 
@@ -230,8 +230,9 @@ def pretrain_reader(*,
     learn.add_cb(Checkpoint('checkpoint.pth', fmt=READER_FORMAT, run=run))
     start = restore_checkpoint(learn, ck) if ck is not None else 0
     if start >= epochs: raise UsageError(f'the run in {out} has done its {epochs} epochs already')
+    n_val = min(len(dls.valid.source), len(dls.valid) * cfg.bs)  # the images one validation reads
     print(f"reader of the `{cfg.spotter}` spotter's ResNet (C{cfg.level}, {cfg.points} points a line) on "
-          f"{synth or labels}{f' from {init}' if init else ''}: {epochs} epochs of {cfg.epoch_len} steps, {len(dls.valid.source)} validation images, {dev}")
+          f"{synth or labels}{f' from {init}' if init else ''}: {epochs} epochs of {cfg.epoch_len} steps, {n_val} validation images, {dev}")
     t0 = time.time()
     with learn.no_bar(): learn.fit_one_cycle(epochs, cfg.lr, wd=cfg.wd, start_epoch=start)
     loss, acc = learn.recorder.values[-1][1:]   # the last epoch's validation

@@ -12,11 +12,10 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from torchvision.ops import FrozenBatchNorm2d
-from .core import Config, atomic_write
+from .core import Config, read_checkpoint
 from .image_encoder import ImageEncoder, ImageEncoderConfig, ResNet, load_imagenet
 from .model import WeCromCLConfig
-from .checkpoint import load_model
-from .core import read_checkpoint
+from .checkpoint import load_model, write_checkpoint
 from .sequence import INSTANCE_LEN, Tokens
 
 # %% auto #0
@@ -294,8 +293,7 @@ def init_from_stage1(model: Spotter, path=None) -> Spotter:
 
 def save_spotter(model: Spotter, path, **extra) -> Path:
     "Write the spotter's weights and config as a kit checkpoint, atomically; `extra` entries beside them."
-    ck = {'format': SPOTTER_FORMAT, 'config': model.cfg.to_dict(), 'model': model.state_dict(), **extra}
-    return atomic_write(path, lambda p: torch.save(ck, p))
+    return write_checkpoint(path, model, fmt=SPOTTER_FORMAT, **extra)
 
 def load_spotter(path) -> Spotter:
     "A `Spotter` in eval mode from a kit spotter checkpoint, or an SPTS checkpoint (a file without the kit's `format`)."

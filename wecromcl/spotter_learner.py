@@ -28,9 +28,9 @@ from .spotter import Spotter, SpotterConfig
 # %% auto #0
 __all__ = ['CROP_TRIES', 'TRAIN_VAL_IMAGES', 'LOOK_GAP', 'Precision', 'word_box', 'word_points', 'PointDataset',
            'SpotterTrainConfig', 'official', 'tiny', 'tiny_c3', 'resize_image', 'to_tensor', 'pad_with_mask',
-           'rotate_with_points', 'grow_crop', 'random_crop', 'draw_indices', 'SpotterDL', 'spotter_dls', 'SpotterLoss',
-           'token_accuracy', 'char_hits', 'char_accuracy', 'CharAccuracy', 'looks', 'spotter_splitter', 'Autocast',
-           'spotter_learner', 'fit_spotter']
+           'rotate_with_points', 'grow_crop', 'random_crop', 'draw_indices', 'SpotterDL', 'train_val_batches',
+           'spotter_dls', 'SpotterLoss', 'token_accuracy', 'char_hits', 'char_accuracy', 'CharAccuracy', 'looks',
+           'spotter_splitter', 'Autocast', 'spotter_learner', 'fit_spotter']
 
 # %% ../nbs/22_spotter_learner.ipynb #b8e7a473
 def word_box(w: Word, point) -> list[float]:
@@ -230,6 +230,10 @@ class SpotterDL(DataLoader):
 
 TRAIN_VAL_IMAGES = 64  # validation without a validation set: this many training images (all of a large set, every epoch, would cost more than the epoch)
 
+def train_val_batches(n_train: int, bs: int) -> int:
+    "Validation batches without a validation set: the first `TRAIN_VAL_IMAGES` training images, in order."
+    return math.ceil(min(n_train, TRAIN_VAL_IMAGES) / bs)
+
 def spotter_dls(train: PointDataset, valid: PointDataset | None = None, cfg: SpotterTrainConfig | None = None,
                 model_cfg: SpotterConfig | None = None, device=None,
                 workers: int = 0,  # processes drawing training batches (on 2 cores they slow the steps down)
@@ -237,7 +241,7 @@ def spotter_dls(train: PointDataset, valid: PointDataset | None = None, cfg: Spo
     "Training and validation loaders (the validation set is the first `TRAIN_VAL_IMAGES` training images when none is given)."
     cfg, model_cfg = cfg or SpotterTrainConfig.preset('tiny'), model_cfg or SpotterConfig.preset('tiny')
     kw = dict(tok=model_cfg.tokens, max_instances=model_cfg.max_instances, device=device)
-    n_val = None if valid else math.ceil(min(len(train), TRAIN_VAL_IMAGES) / cfg.bs)
+    n_val = None if valid else train_val_batches(len(train), cfg.bs)
     dls = DataLoaders(SpotterDL(train, cfg, train=True, num_workers=workers, **kw),
                       SpotterDL(valid or train, cfg, train=False, num_workers=0, n_batches=n_val, **kw), device=device)
     dls.n_inp = 3
