@@ -318,7 +318,7 @@ class E2ECurve(Callback):
     def evaluate(self):
         with eval_mode(self.learn.model) as m: e = spotter_e2e(m, self.gts, self.root)
         row = dict(minutes=round(self.trained / 60, 2), steps=self.learn.train_iter,
-                   **{k: e[k] for k in ('precision', 'recall', 'hmean', 'tp', 'det', 'n_gt')})
+                   **{k: e[k] for k in ('precision', 'recall', 'hmean', 'tp', 'det', 'n_gt', 'misses')})
         if self.reading is not None:
             row['char_acc'] = char_accuracy(self.learn.model, self.reading)
             row['blind_acc'] = char_accuracy(self.learn.model, self.reading, blind=True)
@@ -376,6 +376,10 @@ def bench_spotter_curve(minutes: float = 60.0,   # training time (the evaluation
     with learn.no_bar(): fit_spotter(learn, epochs)
     save_spotter(learn.model, out/'spotter.pth', train_config=tcfg.to_dict())
     res['curve'] = curve.rows
+    if curve.rows:
+        last = curve.rows[-1]; w = last['misses']
+        print(f"at the end, of {last['det']} detections: {last['tp']} read and placed, {w['misread']} misread ({w['one_edit']} "
+              f"of them one edit from their word), {w['elsewhere']} read another word of the image, {w['repeat']} repeats")
     if json: print(f'wrote {save_json(res, json, indent=1)}')
     return res
 

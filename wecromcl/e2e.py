@@ -5,16 +5,17 @@
 # %% ../nbs/24_e2e.ipynb #3ecfc03b
 from __future__ import annotations
 import math
+from collections import Counter
 from pathlib import Path
-from typing import Literal
+from typing import Iterator, Literal
 from .core import UsageError
 from .core import save_json
 from .formats import load_eval_gts, load_results
 
 # %% auto #0
-__all__ = ['LexiconKind', 'OFFICIAL_E2E_THRESHOLDS', 'DONT_CARE', 'MAX_LEXICON_DISTANCE', 'Rules', 'edit_distance',
-           'read_lexicon', 'correct', 'spotting_clean', 'spotting_cares', 'Lexicons', 'e2e_counts', 'e2e_scores',
-           'e2e_metric', 'eval_e2e']
+__all__ = ['LexiconKind', 'OFFICIAL_E2E_THRESHOLDS', 'DONT_CARE', 'MAX_LEXICON_DISTANCE', 'Rules', 'OUTCOMES', 'edit_distance',
+           'read_lexicon', 'correct', 'spotting_clean', 'spotting_cares', 'Lexicons', 'e2e_detections', 'e2e_counts',
+           'e2e_misses', 'e2e_scores', 'e2e_metric', 'eval_e2e']
 
 # %% ../nbs/24_e2e.ipynb #b392e1a0
 LexiconKind = Literal['none', 'strong', 'weak', 'generic']
@@ -104,17 +105,17 @@ def _gt_texts(texts: list[str], rules: Rules) -> list[str]:
     if rules == 'default': return list(texts)
     return [spotting_clean(t) if t != DONT_CARE and spotting_cares(t) else DONT_CARE for t in texts]
 
-def e2e_counts(result: dict, gts: dict, threshold: float = 0.0, lexicons: Lexicons | None = None,
-               rules: Rules = 'default') -> dict:
-    "True positives, detections and GT words under SPTS's point-based end-to-end rules."
+OUTCOMES = ('tp', 'repeat', 'elsewhere', 'misread')  # what a detection is: see "Why a detection misses" below
+
+def e2e_detections(result: dict, gts: dict, threshold: float = 0.0, lexicons: Lexicons | None = None,
+                   rules: Rules = 'default') -> Iterator[tuple[str, str | None, str]]:
+    "Each detection under SPTS's point-based rules: (its text, its nearest GT word or None, one of `OUTCOMES`)."
     missing = [k for k in result if k not in gts]
     if missing: raise ValueError(f'{len(missing)} result images are not in the GT, e.g. {missing[0]!r}')
     lexicons = lexicons or Lexicons()
-    tp = det = 0
-    texts = {k: _gt_texts(g['text'], rules) for k, g in gts.items()}
-    n_gt = sum(t != DONT_CARE for ts in texts.values() for t in ts)
     for key, r in result.items():
-        g_text, g_pts = texts[key], gts[key]['points']
+        g_text, g_pts = _gt_texts(gts[key]['text'], rules), gts[key]['points']
+        words = {t.upper() for t in g_text if t != DONT_CARE}
         matched = [False] * len(g_text)
         lex = lexicons(key)
         for s, text, (x, y) in sorted(zip(r['scores'], r['text'], r['points']), key=lambda t: -t[0]):
@@ -122,12 +123,30 @@ def e2e_counts(result: dict, gts: dict, threshold: float = 0.0, lexicons: Lexico
             if lex is not None:
                 text = correct(text, lex, always=lexicons.kind == 'generic')
                 if text is None: continue
-            if not g_text: det += 1; continue
+            if not g_text: yield text, None, 'misread'; continue
             j = min(range(len(g_text)), key=lambda i: math.dist((x, y), g_pts[i]))
             if g_text[j] == DONT_CARE: continue
-            det += 1
-            if not matched[j] and text.upper() == g_text[j].upper(): matched[j] = True; tp += 1
-    return dict(tp=tp, det=det, n_gt=n_gt)
+            if text.upper() != g_text[j].upper(): yield text, g_text[j], 'elsewhere' if text.upper() in words else 'misread'
+            else:
+                yield text, g_text[j], 'repeat' if matched[j] else 'tp'
+                matched[j] = True
+
+def e2e_counts(result: dict, gts: dict, threshold: float = 0.0, lexicons: Lexicons | None = None,
+               rules: Rules = 'default') -> dict:
+    "True positives, detections and GT words under SPTS's point-based end-to-end rules."
+    n_gt = sum(t != DONT_CARE for g in gts.values() for t in _gt_texts(g['text'], rules))
+    outcomes = Counter(o for *_, o in e2e_detections(result, gts, threshold, lexicons, rules))
+    return dict(tp=outcomes['tp'], det=sum(outcomes.values()), n_gt=n_gt)
+
+def e2e_misses(result: dict, gts: dict, threshold: float = 0.0, lexicons: Lexicons | None = None,
+               rules: Rules = 'default') -> dict:
+    "The detections that are not true positives, counted by outcome; `one_edit`: the misreads one edit from their GT word."
+    misses, one_edit = {o: 0 for o in OUTCOMES[1:]}, 0
+    for text, gt, o in e2e_detections(result, gts, threshold, lexicons, rules):
+        if o == 'tp': continue
+        misses[o] += 1
+        one_edit += o == 'misread' and gt is not None and edit_distance(text.upper(), gt.upper()) == 1
+    return dict(misses, one_edit=one_edit)
 
 def e2e_scores(c: dict) -> dict:
     "Precision, recall and Hmean of `e2e_counts`."
@@ -137,12 +156,12 @@ def e2e_scores(c: dict) -> dict:
 
 def e2e_metric(result: dict, gts: dict, thresholds=OFFICIAL_E2E_THRESHOLDS, lexicons: Lexicons | None = None,
                rules: Rules = 'default') -> dict:
-    "The best Hmean over the score `thresholds` (ties: the higher threshold), with its P, R, counts and threshold."
+    "The best Hmean over the score `thresholds` (ties: the higher threshold), with its P, R, counts, threshold and misses."
     best = None
     for t in sorted(thresholds):
         s = {**e2e_scores(e2e_counts(result, gts, t, lexicons, rules)), 'threshold': t}
         if best is None or s['hmean'] >= best['hmean']: best = s
-    return best
+    return best | {'misses': e2e_misses(result, gts, best['threshold'], lexicons, rules)}
 
 # %% ../nbs/24_e2e.ipynb #e6b467cd
 def eval_e2e(*,
@@ -164,5 +183,8 @@ def eval_e2e(*,
     print(f"end-to-end ({lexicon} lexicon): precision {m['precision']:.4f}  recall {m['recall']:.4f}  "
           f"hmean {m['hmean']:.4f}  (TP {m['tp']}, detections {m['det']}, GT words {m['n_gt']}; "
           f"best threshold {m['threshold']:.2f})")
+    w = m['misses']
+    print(f"  the other detections: {w['misread']} misread ({w['one_edit']} of them one edit from their word), "
+          f"{w['elsewhere']} read another word of the image, {w['repeat']} read a word already read")
     if json: print(f'wrote {save_json(m, json, indent=1)}')
     return m
