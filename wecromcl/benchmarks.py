@@ -20,7 +20,7 @@ from .install import extension_error, install_info
 from .msda import OP_DEVICES, OP_DTYPES, ms_deform_attn_reference, msda_inputs
 from .synth import SYNTH_STREAM, SynthConfig, SynthDataset, SynthPreset, synth_sample, write_synth
 from .formats import load_eval_gts
-from .e2e import e2e_metric
+from .e2e import e2e_metric, misses_text
 from .spotter import Spotter, SpotterBackbone, SpotterConfig, SpotterPreset, init_from_stage1, save_spotter
 from .spotter_learner import (PointDataset, SpotterDL, SpotterLoss, SpotterTrainConfig, char_accuracy, fit_spotter, looks,
     spotter_dls, spotter_learner)
@@ -377,9 +377,8 @@ def bench_spotter_curve(minutes: float = 60.0,   # training time (the evaluation
     save_spotter(learn.model, out/'spotter.pth', train_config=tcfg.to_dict())
     res['curve'] = curve.rows
     if curve.rows:
-        last = curve.rows[-1]; w = last['misses']
-        print(f"at the end, of {last['det']} detections: {last['tp']} read and placed, {w['misread']} misread ({w['one_edit']} "
-              f"of them one edit from their word), {w['elsewhere']} read another word of the image, {w['repeat']} repeats")
+        last = curve.rows[-1]
+        print(f"at the end, of {last['det']} detections: {last['tp']} read and placed, {misses_text(last['misses'])}")
     if json: print(f'wrote {save_json(res, json, indent=1)}')
     return res
 

@@ -15,7 +15,7 @@ from .formats import load_eval_gts, load_results
 # %% auto #0
 __all__ = ['LexiconKind', 'OFFICIAL_E2E_THRESHOLDS', 'DONT_CARE', 'MAX_LEXICON_DISTANCE', 'Rules', 'OUTCOMES', 'edit_distance',
            'read_lexicon', 'correct', 'spotting_clean', 'spotting_cares', 'Lexicons', 'e2e_detections', 'e2e_counts',
-           'e2e_misses', 'e2e_scores', 'e2e_metric', 'eval_e2e']
+           'e2e_misses', 'misses_text', 'e2e_scores', 'e2e_metric', 'eval_e2e']
 
 # %% ../nbs/24_e2e.ipynb #b392e1a0
 LexiconKind = Literal['none', 'strong', 'weak', 'generic']
@@ -148,6 +148,11 @@ def e2e_misses(result: dict, gts: dict, threshold: float = 0.0, lexicons: Lexico
         one_edit += o == 'misread' and gt is not None and edit_distance(text.upper(), gt.upper()) == 1
     return dict(misses, one_edit=one_edit)
 
+def misses_text(misses: dict) -> str:
+    "`e2e_misses` in words, as the commands print it."
+    return (f"{misses['misread']} misread ({misses['one_edit']} of them one edit from their word), "
+            f"{misses['elsewhere']} read another word of the image, {misses['repeat']} read a word already read")
+
 def e2e_scores(c: dict) -> dict:
     "Precision, recall and Hmean of `e2e_counts`."
     p = c['tp'] / c['det'] if c['det'] else 0.
@@ -183,8 +188,6 @@ def eval_e2e(*,
     print(f"end-to-end ({lexicon} lexicon): precision {m['precision']:.4f}  recall {m['recall']:.4f}  "
           f"hmean {m['hmean']:.4f}  (TP {m['tp']}, detections {m['det']}, GT words {m['n_gt']}; "
           f"best threshold {m['threshold']:.2f})")
-    w = m['misses']
-    print(f"  the other detections: {w['misread']} misread ({w['one_edit']} of them one edit from their word), "
-          f"{w['elsewhere']} read another word of the image, {w['repeat']} read a word already read")
+    print(f"  the other detections: {misses_text(m['misses'])}")
     if json: print(f'wrote {save_json(m, json, indent=1)}')
     return m

@@ -230,9 +230,9 @@ def pretrain_reader(*,
     learn.add_cb(Checkpoint('checkpoint.pth', fmt=READER_FORMAT, run=run))
     start = restore_checkpoint(learn, ck) if ck is not None else 0
     if start >= epochs: raise UsageError(f'the run in {out} has done its {epochs} epochs already')
-    n_val = min(len(dls.valid.source), len(dls.valid) * cfg.bs)  # the images one validation reads
+    val_images = min(len(dls.valid.source), len(dls.valid) * cfg.bs)  # the images one validation reads
     print(f"reader of the `{cfg.spotter}` spotter's ResNet (C{cfg.level}, {cfg.points} points a line) on "
-          f"{synth or labels}{f' from {init}' if init else ''}: {epochs} epochs of {cfg.epoch_len} steps, {n_val} validation images, {dev}")
+          f"{synth or labels}{f' from {init}' if init else ''}: {epochs} epochs of {cfg.epoch_len} steps, {val_images} validation images, {dev}")
     t0 = time.time()
     with learn.no_bar(): learn.fit_one_cycle(epochs, cfg.lr, wd=cfg.wd, start_epoch=start)
     loss, acc = learn.recorder.values[-1][1:]   # the last epoch's validation
