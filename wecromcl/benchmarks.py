@@ -20,7 +20,7 @@ from .install import extension_error, install_info
 from .msda import OP_DEVICES, OP_DTYPES, ms_deform_attn_reference, msda_inputs
 from .synth import SYNTH_STREAM, SynthConfig, SynthDataset, SynthPreset, synth_sample, write_synth
 from .formats import load_eval_gts
-from .e2e import e2e_metric, misses_text
+from .e2e import E2E_FIGURES, e2e_metric, misses_text
 from .spotter import Spotter, SpotterBackbone, SpotterConfig, SpotterPreset, init_from_stage1, save_spotter
 from .spotter_learner import (PointDataset, SpotterDL, SpotterLoss, SpotterTrainConfig, char_accuracy, fit_spotter, looks,
     spotter_dls, spotter_learner)
@@ -318,7 +318,7 @@ class E2ECurve(Callback):
     def evaluate(self):
         with eval_mode(self.learn.model) as m: e = spotter_e2e(m, self.gts, self.root)
         row = dict(minutes=round(self.trained / 60, 2), steps=self.learn.train_iter,
-                   **{k: e[k] for k in ('precision', 'recall', 'hmean', 'tp', 'det', 'n_gt', 'misses')})
+                   **{k: e[k] for k in E2E_FIGURES + ('misses',)})
         if self.reading is not None:
             row['char_acc'] = char_accuracy(self.learn.model, self.reading)
             row['blind_acc'] = char_accuracy(self.learn.model, self.reading, blind=True)

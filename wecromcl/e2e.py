@@ -13,9 +13,9 @@ from .core import save_json
 from .formats import load_eval_gts, load_results
 
 # %% auto #0
-__all__ = ['LexiconKind', 'OFFICIAL_E2E_THRESHOLDS', 'DONT_CARE', 'MAX_LEXICON_DISTANCE', 'Rules', 'OUTCOMES', 'edit_distance',
-           'read_lexicon', 'correct', 'spotting_clean', 'spotting_cares', 'Lexicons', 'e2e_detections', 'e2e_counts',
-           'e2e_misses', 'misses_text', 'e2e_scores', 'e2e_metric', 'eval_e2e']
+__all__ = ['LexiconKind', 'OFFICIAL_E2E_THRESHOLDS', 'DONT_CARE', 'MAX_LEXICON_DISTANCE', 'Rules', 'OUTCOMES', 'E2E_FIGURES',
+           'edit_distance', 'read_lexicon', 'correct', 'spotting_clean', 'spotting_cares', 'Lexicons', 'e2e_detections',
+           'e2e_counts', 'e2e_misses', 'misses_text', 'e2e_scores', 'e2e_metric', 'eval_e2e']
 
 # %% ../nbs/24_e2e.ipynb #b392e1a0
 LexiconKind = Literal['none', 'strong', 'weak', 'generic']
@@ -152,6 +152,8 @@ def misses_text(misses: dict) -> str:
     "`e2e_misses` in words, as the commands print it."
     return (f"{misses['misread']} misread ({misses['one_edit']} of them one edit from their word), "
             f"{misses['elsewhere']} read another word of the image, {misses['repeat']} read a word already read")
+
+E2E_FIGURES = ('precision', 'recall', 'hmean', 'tp', 'det', 'n_gt')  # what a result table keeps of `e2e_metric`
 
 def e2e_scores(c: dict) -> dict:
     "Precision, recall and Hmean of `e2e_counts`."

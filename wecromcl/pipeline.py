@@ -14,7 +14,7 @@ from .core import EVAL_SEED, VAL_SEED_OFFSET, UsageError, check_arg, check_numbe
 from .transforms import Benchmark
 from .formats import load_eval_gts
 from .readers import check_image, read_image
-from .e2e import e2e_metric
+from .e2e import E2E_FIGURES, e2e_metric
 from fastai.basics import Callback
 from .learner import TimeBudget, numpy_rng_state, plain_state, restore_checkpoint
 from .locate import locate
@@ -207,9 +207,9 @@ def bench_spotter(json: str | None = None,   # also write the result to this JSO
         ck = train_spotter(points=points, labels=str(labels), img_root=str(out/'train'), out=str(out/points), overwrite=True,
                            preset=preset, backbone_init=backbone_init, epochs=epochs, epoch_len=epoch_len, seed=seed)
         m = spotter_e2e(load_spotter(ck), test_gts, out/'test')
-        rows[points] = {k: m[k] for k in ('precision', 'recall', 'hmean', 'tp', 'det', 'n_gt')}
+        rows[points] = {k: m[k] for k in E2E_FIGURES}
     base = e2e_metric(trivial_result(gts, test_gts, out/'test'), test_gts, thresholds=(0.0,))
-    rows['trivial'] = {k: base[k] for k in ('precision', 'recall', 'hmean', 'tp', 'det', 'n_gt')}
+    rows['trivial'] = {k: base[k] for k in E2E_FIGURES}
     res = dict(stage1=('shipped tiny weights' if ckpt is None else str(ckpt)), pseudo_anchor_hmean=quality['hmean'],
                pseudo_in_word=in_word['pseudo'], gt_in_word=in_word['gt'],
                steps=epochs * epoch_len, n_train=n_train, n_eval=n_eval, synth=synth, preset=preset, backbone_init=backbone_init,

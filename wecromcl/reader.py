@@ -25,7 +25,7 @@ from .pipeline import point_source, run_checkpoint
 from .readers import read_image
 from .sequence import CHARS
 from .spotter import ResNetLevel, SpotterConfig, SpotterPreset
-from .spotter_learner import draw_indices, pad_with_mask, resize_image, to_tensor, train_val_batches
+from .spotter_learner import draw_indices, epoch_batches, pad_with_mask, resize_image, to_tensor, train_val_batches
 from .train import EpochTable, RunLog, TIME_GUARD, steps_for
 
 # %% auto #0
@@ -90,8 +90,8 @@ class ReaderDL(DataLoader):
     def __init__(self, source: Sequence[Sample], cfg: ReaderConfig, train: bool = True, n_batches: int | None = None, **kwargs):
         self.source, self.cfg, self.train = source, cfg, train
         self.epoch, self.n_epoch = 0, 1
-        n = n_batches or (cfg.epoch_len if train else math.ceil(len(source) / cfg.bs))
-        super().__init__(dataset=None, bs=None, shuffle=False, indexed=True, n=n, **kwargs)
+        super().__init__(dataset=None, bs=None, shuffle=False, indexed=True, n=epoch_batches(len(source), cfg, train, n_batches),
+                         **kwargs)
 
     def create_item(self, k: int):
         imgs, lines, owners, texts = [], [], [], []

@@ -28,9 +28,9 @@ from .spotter import Spotter, SpotterConfig
 # %% auto #0
 __all__ = ['CROP_TRIES', 'TRAIN_VAL_IMAGES', 'LOOK_GAP', 'Precision', 'word_box', 'word_points', 'PointDataset',
            'SpotterTrainConfig', 'official', 'tiny', 'tiny_c3', 'resize_image', 'to_tensor', 'pad_with_mask',
-           'rotate_with_points', 'grow_crop', 'random_crop', 'draw_indices', 'SpotterDL', 'train_val_batches',
-           'spotter_dls', 'SpotterLoss', 'token_accuracy', 'char_hits', 'char_accuracy', 'CharAccuracy', 'looks',
-           'spotter_splitter', 'Autocast', 'spotter_learner', 'fit_spotter']
+           'rotate_with_points', 'grow_crop', 'random_crop', 'draw_indices', 'epoch_batches', 'SpotterDL',
+           'train_val_batches', 'spotter_dls', 'SpotterLoss', 'token_accuracy', 'char_hits', 'char_accuracy',
+           'CharAccuracy', 'looks', 'spotter_splitter', 'Autocast', 'spotter_learner', 'fit_spotter']
 
 # %% ../nbs/22_spotter_learner.ipynb #b8e7a473
 def word_box(w: Word, point) -> list[float]:
@@ -179,14 +179,18 @@ def draw_indices(n: int, bs: int, k: int, seed: int, epoch: int, train: bool = T
     rng = _rng(seed, 1, epoch, k)
     return rng.permutation(n).tolist() if n <= bs else rng.choice(n, bs, replace=False).tolist()
 
+def epoch_batches(n: int, cfg, train: bool, n_batches: int | None = None) -> int:
+    "Batches in an epoch over `n` images: `n_batches`, else the config's `epoch_len` in training and one pass otherwise."
+    return n_batches or (cfg.epoch_len if train else math.ceil(n / cfg.bs))
+
 class SpotterDL(DataLoader):
     "Spotter batches ((images, mask, input tokens), target tokens); batch k of an epoch depends on (seed, epoch, k)."
     def __init__(self, source: PointDataset, cfg: SpotterTrainConfig, tok: Tokens = Tokens(),
                  max_instances: int = MAX_INSTANCES, train: bool = True, n_batches: int | None = None, **kwargs):
         self.source, self.cfg, self.tok, self.max_instances, self.train = source, cfg, tok, max_instances, train
         self.epoch, self.n_epoch = 0, 1
-        n = n_batches or (cfg.epoch_len if train else math.ceil(len(source) / cfg.bs))
-        super().__init__(dataset=None, bs=None, shuffle=False, indexed=True, n=n, **kwargs)
+        super().__init__(dataset=None, bs=None, shuffle=False, indexed=True, n=epoch_batches(len(source), cfg, train, n_batches),
+                         **kwargs)
 
     def indices(self, k: int) -> list[int]: return draw_indices(len(self.source), self.cfg.bs, k, self.cfg.seed, self.epoch, self.train)
 
@@ -236,7 +240,7 @@ def train_val_batches(n_train: int, bs: int) -> int:
 
 def spotter_dls(train: PointDataset, valid: PointDataset | None = None, cfg: SpotterTrainConfig | None = None,
                 model_cfg: SpotterConfig | None = None, device=None,
-                workers: int = 0,  # processes drawing training batches (on 2 cores they slow the steps down)
+                workers: int = 0,  # processes drawing training batches, a core each (2 cores: one, and train on one thread)
                 ) -> DataLoaders:
     "Training and validation loaders (the validation set is the first `TRAIN_VAL_IMAGES` training images when none is given)."
     cfg, model_cfg = cfg or SpotterTrainConfig.preset('tiny'), model_cfg or SpotterConfig.preset('tiny')
