@@ -240,7 +240,7 @@ def train_val_batches(n_train: int, bs: int) -> int:
 
 def spotter_dls(train: PointDataset, valid: PointDataset | None = None, cfg: SpotterTrainConfig | None = None,
                 model_cfg: SpotterConfig | None = None, device=None,
-                workers: int = 0,  # processes drawing training batches, a core each (2 cores: one, and train on one thread)
+                workers: int = 0,  # processes drawing training batches, a core each (on 2 cores: one, training on one thread)
                 ) -> DataLoaders:
     "Training and validation loaders (the validation set is the first `TRAIN_VAL_IMAGES` training images when none is given)."
     cfg, model_cfg = cfg or SpotterTrainConfig.preset('tiny'), model_cfg or SpotterConfig.preset('tiny')
