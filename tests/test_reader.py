@@ -1,6 +1,6 @@
 """`pretrain-reader` through the installed command: a run killed after a checkpoint and resumed ends with the weights
 of a run that never stopped, and `train-spotter --backbone-init` starts from its body.pth or says why it cannot (nor
-does a spotter resume a reader's run)."""
+does a spotter resume a reader's run); `--backbone-init shipped` starts it from the kit's reader."""
 import subprocess, sys
 import torch
 from test_resume_kill import ENV, LIMIT, MAIN, _kill_when, _saved
@@ -36,6 +36,9 @@ def test_spotter_starts_from_the_reader_body(wecromcl, tmp_path):
     spot = ['train-spotter', '--points', 'gt', '--synth', 'small:8', '--epochs', '1', '--epoch-len', '1', '--val', '2']
     r = wecromcl(*spot, '--preset', 'tiny_c3', '--backbone-init', body, '--out', tmp_path/'sp')
     assert r.returncode == 0, r.stderr
+    r = wecromcl(*spot, '--preset', 'tiny_c3', '--backbone-init', 'shipped', '--out', tmp_path/'sp1')  # the kit's reader
+    assert r.returncode == 0, r.stderr
+    assert torch.load(tmp_path/'sp1'/'checkpoint.pth', weights_only=True)['run']['backbone_init'].endswith('reader.pth')
     r = wecromcl(*spot, '--backbone-init', tmp_path/'missing.pth', '--out', tmp_path/'sp2')
     assert r.returncode == 2 and 'missing.pth' in r.stderr and 'Traceback' not in r.stderr, r.stderr
     r = wecromcl(*spot, '--backbone', 'stage1_tiny', '--backbone-init', body, '--out', tmp_path/'sp3')

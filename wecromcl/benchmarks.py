@@ -21,7 +21,7 @@ from .msda import OP_DEVICES, OP_DTYPES, ms_deform_attn_reference, msda_inputs
 from .synth import SYNTH_STREAM, SynthConfig, SynthDataset, SynthPreset, synth_sample, write_synth
 from .formats import load_eval_gts
 from .e2e import E2E_FIGURES, e2e_metric, misses_text
-from .spotter import Spotter, SpotterBackbone, SpotterConfig, SpotterPreset, init_from_stage1, save_spotter
+from .spotter import Spotter, SpotterBackbone, SpotterConfig, SpotterPreset, backbone_weights, init_from_stage1, save_spotter
 from .spotter_learner import (PointDataset, SpotterDL, SpotterLoss, SpotterTrainConfig, char_accuracy, fit_spotter, looks,
     spotter_dls, spotter_learner)
 from .pipeline import spotter_e2e, trivial_result
@@ -32,9 +32,10 @@ from .learner import TrainConfig, default_workers, stage1_dls
 from .emergence import ablation_configs, emergence_run
 
 # %% auto #0
-__all__ = ['BENCH_SHAPES', 'READ_IMAGES', 'ISOLATION_STAGES', 'ISOLATION_WINDOW', 'LETTER_SLOT', 'timed', 'machine_info',
-           'bench_case', 'format_bench', 'bench_op', 'bench_synth', 'bench_model', 'bench_train', 'bench_emergence',
-           'E2ECurve', 'bench_spotter_curve', 'letter_images', 'isolation_stage', 'bench_spotter_isolation']
+__all__ = ['BENCH_SHAPES', 'READ_IMAGES', 'CURVE_MINUTES', 'ISOLATION_STAGES', 'ISOLATION_WINDOW', 'LETTER_SLOT', 'timed',
+           'machine_info', 'bench_case', 'format_bench', 'bench_op', 'bench_synth', 'bench_model', 'bench_train',
+           'bench_emergence', 'E2ECurve', 'bench_spotter_curve', 'letter_images', 'isolation_stage',
+           'bench_spotter_isolation']
 
 # %% ../nbs/90_benchmarks.ipynb #df7aa6ce
 def timed(fn, repeats: int = 1, device: str = 'cpu') -> list[float]:
@@ -329,13 +330,16 @@ class E2ECurve(Callback):
                   + ('' if 'char_acc' not in row or looks(row['char_acc'], row['blind_acc']) else '   not looking at the image'), flush=True)
             self.report(self.rows)  # the curve so far, so that a stopped run keeps it
 
-def bench_spotter_curve(minutes: float = 60.0,   # training time (the evaluations are not counted)
+CURVE_MINUTES = 60.0  # the curve's training time when neither --minutes nor --steps is given (the issue's budget)
+
+def bench_spotter_curve(minutes: float | None = None,  # training time, the evaluations not counted (default: CURVE_MINUTES, 60)
+                        steps: int | None = None,  # or train exactly this many steps (whole epochs), however long they take
                         every: float = 10.0,     # minutes of training between two evaluations
                         n_eval: int = 200,       # held-out synthetic images (seed `EVAL_SEED`)
                         synth: SynthPreset = 'small',  # generator preset of the training and the held-out images
                         preset: SpotterPreset = 'tiny',  # spotter model and recipe preset
                         backbone: SpotterBackbone | None = None,  # the spotter's image side (default: the preset's); stage1_*: from the shipped weights
-                        backbone_init: str | None = None,  # ResNet weights the resnet backbone starts from (pretrain-reader's body.pth)
+                        backbone_init: str | None = None,  # ResNet weights the resnet backbone starts from: `shipped` (the kit's reader) or pretrain-reader's body.pth
                         out: str = 'outputs/bench_spotter_curve',  # working folder: the held-out images, the weights
                         json: str | None = None,  # also write the curve to this JSON file
                         seed: int = 0,           # seed of the training images and the initial weights
@@ -344,17 +348,22 @@ def bench_spotter_curve(minutes: float = 60.0,   # training time (the evaluation
                         device: str | None = None,  # torch device (default: cuda when available, else cpu)
                         ) -> dict:
     "The spotter on the generator's ground-truth points: end-to-end Hmean (no lexicon) on held-out images over training minutes."
-    check_numbers(minutes=minutes, workers=workers, epoch_len=epoch_len); check_arg(every > 0, 'every', every, 'positive')
+    if minutes is not None and steps is not None: raise UsageError('give --minutes or --steps, not both')
+    if minutes is None and steps is None: minutes = CURVE_MINUTES
+    check_numbers(minutes=minutes, steps=steps, workers=workers, epoch_len=epoch_len); check_arg(every > 0, 'every', every, 'positive')
     mcfg, tcfg = SpotterConfig.with_backbone(preset, backbone), SpotterTrainConfig.preset(preset, seed=seed)
     if backbone_init and mcfg.backbone != 'resnet':
         raise UsageError('--backbone-init starts a resnet backbone, not a stage1_* one')
+    backbone_init = backbone_weights(backbone_init)
     out, dev, cfg = Path(out), default_device(device), SynthConfig.preset(synth)
     write_synth(out/'test', n_eval, EVAL_SEED, cfg, verbose=False)
     gts = load_eval_gts(out/'test/gts.json')
     seen = {str(i): {'text': [w.text for w in synth_sample(cfg, seed, i).words]} for i in range(n_eval)}
     base = e2e_metric(trivial_result(seen, gts, out/'test'), gts, thresholds=(0.0,))
     if epoch_len: tcfg = tcfg.replace(epoch_len=epoch_len)
-    res = dict(benchmark='spotter_curve', preset=preset, backbone=mcfg.backbone, backbone_init=backbone_init, synth=synth, minutes=minutes, n_eval=n_eval,
+    if steps is not None and steps < tcfg.epoch_len: tcfg = tcfg.replace(epoch_len=steps)
+    res = dict(benchmark='spotter_curve', preset=preset, backbone=mcfg.backbone, backbone_init=backbone_init, synth=synth, minutes=minutes,
+               steps=steps, n_eval=n_eval,
                eval_seed=EVAL_SEED, device=str(dev), threads=torch.get_num_threads(), trivial={k: base[k] for k in ('precision', 'recall', 'hmean')},
                machine=machine_info(str(dev)), curve=[])
     torch.manual_seed(seed)
@@ -363,13 +372,15 @@ def bench_spotter_curve(minutes: float = 60.0,   # training time (the evaluation
     model = model.to(dev)
     reading = SpotterDL(PointDataset.from_json(out/'test/gts.json', out/'test'), tcfg, mcfg.tokens, mcfg.max_instances,
                         train=False, n_batches=math.ceil(min(n_eval, READ_IMAGES) / tcfg.bs), device=dev)
-    curve = E2ECurve(gts, out/'test', minutes, every, report=lambda rows: json and save_json(dict(res, curve=rows), json, indent=1),
+    curve = E2ECurve(gts, out/'test', minutes or math.inf, every, report=lambda rows: json and save_json(dict(res, curve=rows), json, indent=1),
                      reading=reading)
     dls = spotter_dls(PointDataset(SynthDataset(cfg, seed, SYNTH_STREAM)), cfg=tcfg, model_cfg=mcfg, device=dev, workers=workers)
     learn = spotter_learner(dls, model, tcfg, path=out, cbs=[curve]); learn.logger = noop  # the curve's rows are the log
-    epochs = max(1, math.ceil(steps_for(learn, minutes) / tcfg.epoch_len))  # one cycle that ends as the time does
+    # one cycle that ends as the time does (the planner's timing varies by a tenth: --steps gives curves the same schedule)
+    epochs = max(1, math.ceil((steps or steps_for(learn, minutes)) / tcfg.epoch_len))
     start = f' from {backbone_init}' if backbone_init else ''
-    print(f'spotter `{preset}` ({mcfg.backbone} backbone{start}) on `{synth}` ground-truth points for {minutes:g} min ({epochs} epochs of {tcfg.epoch_len} '
+    budget = f'{minutes:g} min' if minutes else f'{epochs * tcfg.epoch_len} steps'
+    print(f'spotter `{preset}` ({mcfg.backbone} backbone{start}) on `{synth}` ground-truth points for {budget} ({epochs} epochs of {tcfg.epoch_len} '
           f'steps planned) on {dev}; end-to-end on {n_eval} held-out images, no lexicon; trivial baseline Hmean '
           f"{base['hmean']:.3f}; char acc: teacher-forced, {min(n_eval, READ_IMAGES)} of them; blind: each against "
           f"another image\n{'minutes':>8}{'steps':>8}{'P':>8}{'R':>8}{'Hmean':>8}{'char acc':>11}{'blind':>8}")

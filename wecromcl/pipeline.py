@@ -20,8 +20,8 @@ from .learner import TimeBudget, numpy_rng_state, plain_state, restore_checkpoin
 from .locate import locate
 from .spot import spot_images
 from .checkpoint import load_checkpoint
-from .spotter import (SPOTTER_FORMAT, Spotter, SpotterBackbone, SpotterConfig, SpotterPreset, init_from_stage1,
-                              load_spotter, save_spotter)
+from .spotter import (SPOTTER_FORMAT, Spotter, SpotterBackbone, SpotterConfig, SpotterPreset, backbone_weights,
+                              init_from_stage1, load_spotter, save_spotter)
 from .spotter_learner import PointDataset, SpotterTrainConfig, fit_spotter, looks, spotter_dls, spotter_learner
 from .synth import SYNTH_STREAM, SynthConfig, SynthDataset, SynthPreset, write_synth
 from .train import EpochTable, RunLog
@@ -101,7 +101,7 @@ def train_spotter(*,
                   preset: SpotterPreset = 'tiny',  # model and recipe preset (SpotterConfig / SpotterTrainConfig)
                   backbone: SpotterBackbone | None = None,  # the image side (default: the preset's): SPTS's ResNet, or stage 1's image encoder
                   stage1: str | None = None,    # stage-1 weights a stage1_* backbone starts from (default: the shipped ones)
-                  backbone_init: str | None = None,  # ResNet weights the resnet backbone starts from: pretrain-reader's body.pth, or ImageNet's
+                  backbone_init: str | None = None,  # ResNet weights the resnet backbone starts from: `shipped` (the kit's reader), pretrain-reader's body.pth, or ImageNet's
                   epochs: int = 10,             # epochs
                   epoch_len: int | None = None,  # batches per epoch (default: the preset's)
                   minutes: float | None = None,  # stop after the epoch that passes this many minutes
@@ -127,6 +127,7 @@ def train_spotter(*,
     mcfg, cfg = SpotterConfig.with_backbone(preset, backbone), SpotterTrainConfig.preset(preset)
     if backbone_init and (init or mcfg.backbone != 'resnet'):
         raise UsageError('--backbone-init starts a resnet backbone: not with --init, nor with a stage1_* backbone')
+    backbone_init = backbone_weights(backbone_init)
     cfg = cfg.replace(seed=seed, **{k: v for k, v in dict(epoch_len=epoch_len, lr=lr, bs=bs).items() if v is not None})
     if ck is not None:  # a run from before the random crop existed resumes without it, as it began
         cfg, mcfg = SpotterTrainConfig.from_dict({'p_crop': 0.0, **ck['train_config']}), SpotterConfig.from_dict(ck['config'])
@@ -186,11 +187,12 @@ def bench_spotter(json: str | None = None,   # also write the result to this JSO
                   ckpt: str | None = None,   # stage-1 weights for the pseudo points (default: shipped tiny)
                   synth: SynthPreset = 'tiny',  # generator preset of the images
                   preset: SpotterPreset = 'tiny',  # spotter model and recipe preset (both spotters)
-                  backbone_init: str | None = None,  # ResNet weights both spotters start from (pretrain-reader's body.pth)
+                  backbone_init: str | None = None,  # ResNet weights both spotters start from: `shipped` (the kit's reader) or pretrain-reader's body.pth
                   seed: int = 0,
                   ) -> dict:
     "The spotter trained on GT points vs on stage-1 pseudo points, same budget, end-to-end Hmean on held-out images."
     check_numbers(epochs=epochs, epoch_len=epoch_len, n_eval=n_eval)
+    backbone_init = backbone_weights(backbone_init)
     check_arg(backbone_init is None or Path(backbone_init).is_file(), 'backbone_init', backbone_init, "an existing file (pretrain-reader's body.pth)")
     out = Path(out)
     cfg = SynthConfig.preset(synth)

@@ -17,10 +17,11 @@ from .formats import Sample, Word, to_annotations, to_eval_gts
 from .readers import read_image
 
 # %% auto #0
-__all__ = ['BACKGROUNDS', 'SYNTH_STREAM', 'vocabulary_path', 'load_vocabulary', 'vocabulary_zipf', 'SynthConfig', 'sample_text',
-           'find_fonts', 'bg_flat', 'bg_gradient', 'bg_noise', 'bg_stripes', 'bg_poster', 'find_photos', 'bg_photo',
-           'background', 'render_mask', 'rect_polygon', 'arc_warp', 'word_homography', 'apply_h', 'contrasting_colour',
-           'place_word', 'sample_rng', 'synth_sample', 'SynthDataset', 'synth_eval_samples', 'write_synth', 'synth']
+__all__ = ['BACKGROUNDS', 'RENDER_CACHE', 'SYNTH_STREAM', 'vocabulary_path', 'load_vocabulary', 'vocabulary_zipf', 'SynthConfig',
+           'sample_text', 'find_fonts', 'bg_flat', 'bg_gradient', 'bg_noise', 'bg_stripes', 'bg_poster', 'find_photos',
+           'bg_photo', 'background', 'render_mask', 'rect_polygon', 'arc_warp', 'word_homography', 'apply_h',
+           'contrasting_colour', 'place_word', 'sample_rng', 'synth_sample', 'SynthDataset', 'synth_eval_samples',
+           'write_synth', 'synth']
 
 # %% ../nbs/03_synth.ipynb #4c96757c
 @lru_cache(maxsize=4)
@@ -36,6 +37,7 @@ def _vocab(path: str) -> tuple[tuple[str, ...], np.ndarray]:
     if not words: raise ValueError(f'{path}: empty vocabulary')
     return tuple(words), np.array(zipf)
 
+@lru_cache(maxsize=1)  # every drawn word asks for it: looked up once
 def vocabulary_path() -> Path:
     "The committed vocabulary file."
     return asset('vocabulary', 'words.txt')
@@ -240,8 +242,11 @@ def background(rng, h: int, w: int, cfg: SynthConfig) -> np.ndarray:
     return BACKGROUNDS[rng.integers(len(BACKGROUNDS))](rng, h, w).astype(np.float32)
 
 # %% ../nbs/03_synth.ipynb #94bbcbdd
+RENDER_CACHE = 64  # masks kept: a word that does not fit is tried again, often at the same size (`small`: a third of renders)
+
+@lru_cache(maxsize=RENDER_CACHE)
 def render_mask(text: str, font_path: str, size: int) -> np.ndarray:
-    "The word drawn upright in white on black, cropped to its ink with a 1-pixel border: (h, w) uint8."
+    "The word drawn upright in white on black, cropped to its ink with a 1-pixel border: (h, w) uint8, read-only (cached)."
     from PIL import Image, ImageDraw
     font = _font(font_path, size)
     l, t, r, b = font.getbbox(text)
@@ -249,8 +254,9 @@ def render_mask(text: str, font_path: str, size: int) -> np.ndarray:
     ImageDraw.Draw(im).text((2 - l, 2 - t), text, font=font, fill=255)
     m = np.asarray(im)
     ys, xs = np.nonzero(m.max(1))[0], np.nonzero(m.max(0))[0]
-    if not len(ys): return np.zeros((1, 1), np.uint8)
-    return np.pad(m[ys[0]:ys[-1] + 1, xs[0]:xs[-1] + 1], 1)
+    m = np.pad(m[ys[0]:ys[-1] + 1, xs[0]:xs[-1] + 1], 1) if len(ys) else np.zeros((1, 1), np.uint8)
+    m.flags.writeable = False  # callers share the cached mask
+    return m
 
 def rect_polygon(h: int, w: int) -> np.ndarray:
     "The 4 corners of an (h, w) mask's ink box (the mask has a 1-pixel border), clockwise from the top left: (4, 2)."
