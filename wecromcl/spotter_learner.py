@@ -112,7 +112,7 @@ def tiny():
 @SpotterTrainConfig.register
 def tiny_c3():
     "`tiny` at lr 1e-3 with the backbone at the full rate and no clipping: a pretrained body goes on learning to read."
-    return tiny().replace(lr=1e-3, backbone_lr=1.0, clip=0.)
+    return tiny().replace(lr=1e-3, backbone_lr=1.0, clip=0.)  # 1e-3: the best of five rates, 3e-4 to 3e-3 (`90_benchmarks`)
 
 # %% ../nbs/22_spotter_learner.ipynb #434af15f
 def resize_image(img: np.ndarray, side: int, max_side: int) -> np.ndarray:
