@@ -306,13 +306,13 @@ class TextFreeze(Callback):
     "Keep the text tower frozen for the first `share` of the run (by `pct_train`, so a resumed run freezes the same steps)."
     order = -4  # before fastai's DistributedTrainer (11) wraps the model, so DDP leaves a tower frozen for the whole run out
     def __init__(self, share: float): self.share = share
-    def _freeze(self, frozen: bool): freeze_text(self.model, frozen, self.words)
+    def _freeze(self, words=()): freeze_text(self.model, self.pct_train < self.share, words)
     def before_fit(self):
-        self.words = self.dls.train.pool.words
-        self._freeze(self.pct_train < self.share)
+        self.words = self.dls.train.pool.words  # read before fastai's DistributedTrainer wraps the loader
+        self._freeze()  # the parameters only: `get_preds` and `validate` pass here too, and a table takes seconds to fill
     def before_batch(self):
-        if self.training: self._freeze(self.pct_train < self.share)
-    def after_fit(self): self._freeze(False)
+        if self.training: self._freeze(self.words)
+    def after_fit(self): freeze_text(self.model, False)
 
 class EpochSeed(Callback):
     "Tell the training loader which epoch it draws (its batches are a function of (seed, epoch, k))."
