@@ -189,9 +189,10 @@ def bench_spotter(json: str | None = None,   # also write the result to this JSO
                   preset: SpotterPreset = 'tiny',  # spotter model and recipe preset (both spotters)
                   backbone_init: str | None = None,  # ResNet weights both spotters start from: `shipped` (the kit's reader) or pretrain-reader's body.pth
                   seed: int = 0,
+                  workers: int = 0,          # processes drawing each spotter's training batches
                   ) -> dict:
     "The spotter trained on GT points vs on stage-1 pseudo points, same budget, end-to-end Hmean on held-out images."
-    check_numbers(epochs=epochs, epoch_len=epoch_len, n_eval=n_eval)
+    check_numbers(epochs=epochs, epoch_len=epoch_len, n_eval=n_eval, workers=workers)
     backbone_init = backbone_weights(backbone_init)
     check_arg(backbone_init is None or Path(backbone_init).is_file(), 'backbone_init', backbone_init, "an existing file (pretrain-reader's body.pth)")
     out = Path(out)
@@ -207,14 +208,15 @@ def bench_spotter(json: str | None = None,   # also write the result to this JSO
     rows = {}
     for points, labels in (('gt', out/'train/gts.json'), ('pseudo', out/'pseudo.json')):
         ck = train_spotter(points=points, labels=str(labels), img_root=str(out/'train'), out=str(out/points), overwrite=True,
-                           preset=preset, backbone_init=backbone_init, epochs=epochs, epoch_len=epoch_len, seed=seed)
+                           preset=preset, backbone_init=backbone_init, epochs=epochs, epoch_len=epoch_len, seed=seed,
+                           workers=workers)
         m = spotter_e2e(load_spotter(ck), test_gts, out/'test')
         rows[points] = {k: m[k] for k in E2E_FIGURES}
     base = e2e_metric(trivial_result(gts, test_gts, out/'test'), test_gts, thresholds=(0.0,))
     rows['trivial'] = {k: base[k] for k in E2E_FIGURES}
     res = dict(stage1=('shipped tiny weights' if ckpt is None else str(ckpt)), pseudo_anchor_hmean=quality['hmean'],
-               pseudo_in_word=in_word['pseudo'], gt_in_word=in_word['gt'],
-               steps=epochs * epoch_len, n_train=n_train, n_eval=n_eval, synth=synth, preset=preset, backbone_init=backbone_init,
+               pseudo_in_word=in_word['pseudo'], gt_in_word=in_word['gt'], steps=epochs * epoch_len, workers=workers,
+               n_train=n_train, n_eval=n_eval, synth=synth, preset=preset, backbone_init=backbone_init,
                spotter=rows)
     print(f"\nstage-1 pseudo points ({res['stage1']}): anchor Hmean {quality['hmean']:.3f} against the GT points; "
           f"{in_word['pseudo']:.3f} of them inside their word (GT points: {in_word['gt']:.3f})"
