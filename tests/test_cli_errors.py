@@ -18,7 +18,8 @@ def annotated(tmp_path_factory):
     return d
 
 
-@pytest.mark.parametrize('content', [b'', b'PK\x03\x04 truncated', bytes(range(256)) * 8], ids=['empty', 'truncated', 'random'])
+@pytest.mark.parametrize('content', [b'', b'PK\x03\x04 truncated', bytes(range(256)) * 8, b'epoch,loss\n'],
+                         ids=['empty', 'truncated', 'random', 'text'])
 def test_unreadable_checkpoint(wecromcl, annotated, tmp_path, content):
     (tmp_path / 'w.pth').write_bytes(content)
     r = wecromcl('locate', '--ckpt', tmp_path / 'w.pth', '--ann', annotated / 'ann.json', '--img-root', annotated)

@@ -165,7 +165,7 @@ def read_checkpoint(path, map_location='cpu'):
         raise ValueError(f"{path}: refused: it holds pickled objects other than tensors, and unpickling them could run "
                          f"code ({str(e).splitlines()[0][:160]}). If you trust the file, rewrite it as tensors once: "
                          f"torch.save(torch.load(p, weights_only=False)['model'] (or the state dict itself), q)") from None
-    except (RuntimeError, EOFError, OSError) as e:
+    except Exception as e:  # what torch.load raises on bytes it cannot parse varies (a text file: IndexError)
         raise ValueError(f'{path}: not a readable checkpoint ({type(e).__name__}: {str(e)[:160]})') from None
 
 # %% ../nbs/00_core.ipynb #3e167368

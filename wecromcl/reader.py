@@ -16,22 +16,22 @@ import torch.nn as nn
 import torch.nn.functional as F
 from fastai.basics import Adam, DataLoader, DataLoaders, Learner
 from fastai.metrics import Metric
-from .core import Config, UsageError, atomic_write, check_numbers, default_device
+from .core import Config, UsageError, atomic_write, check_numbers, default_device, read_checkpoint
 from .formats import Sample
-from .image_encoder import ResNet
+from .image_encoder import ResNet, load_imagenet
 from .learner import Checkpoint, EpochSeed, TimeBudget, restore_checkpoint
 from .checkpoint import load_checkpoint
 from .pipeline import point_source, run_checkpoint
 from .readers import read_image
 from .sequence import CHARS
-from .spotter import ResNetLevel, SpotterConfig, SpotterPreset
+from .spotter import ResNetLevel, SpotterConfig, SpotterPreset, backbone_weights
 from .spotter_learner import draw_indices, epoch_batches, pad_with_mask, resize_image, to_tensor, train_val_batches
 from .train import EpochTable, RunLog, TIME_GUARD, steps_for
 
 # %% auto #0
 __all__ = ['BLANK', 'READER_RUN_FILES', 'READER_FORMAT', 'ReaderConfig', 'tiny', 'centre_line', 'reader_words', 'encode_text',
            'decode_targets', 'ReaderDL', 'reader_dls', 'LineReader', 'ctc_loss', 'ctc_greedy', 'WordAccuracy',
-           'reader_learner', 'pretrain_reader']
+           'reader_learner', 'reader_init', 'pretrain_reader']
 
 # %% ../nbs/26_reader.ipynb #4ce05470
 @dataclass
@@ -181,6 +181,13 @@ def reader_learner(dls: DataLoaders, model: LineReader | None = None, cfg: Reade
 READER_RUN_FILES = ('body.pth', 'checkpoint.pth', 'log.csv')  # what a reader run folder holds
 READER_FORMAT = 'wecromcl-reader'  # the `format` entry of its checkpoint.pth (not a stage-1 model, not a spotter)
 
+def reader_init(init: str) -> tuple[dict | None, str | None]:
+    "What `--init` names: (a reader's checkpoint, None), or (None, the file) for a ResNet alone: `shipped` or a body.pth."
+    path = backbone_weights(init)
+    ck = read_checkpoint(path)
+    if isinstance(ck, dict) and 'format' in ck: return load_checkpoint(path, READER_FORMAT), None  # another kit format: its error
+    return None, path
+
 def pretrain_reader(*,
                     synth: str | None = None,     # the generator: PRESET (a fresh image every draw) or PRESET:N images
                     labels: str | None = None,    # or an eval GT {image: {text, points, polygons}} with polygons ...
@@ -191,7 +198,7 @@ def pretrain_reader(*,
                     epoch_len: int | None = None,  # batches per epoch (default: the `tiny` recipe's, 100)
                     minutes: float | None = None,  # train this long: the epochs are planned to fit, the run stops at 1.15x
                     lr: float | None = None,      # learning rate (default: the `tiny` recipe's, 1e-3)
-                    init: str | None = None,      # start from an earlier reader's weights (its checkpoint.pth) with a new one cycle
+                    init: str | None = None,      # a new one cycle from a reader's checkpoint.pth, or a ResNet alone (`shipped`, a body.pth)
                     resume: bool = False,         # continue the run in --out from its checkpoint.pth, exactly
                     overwrite: bool = False,      # start again in an --out that already holds a run
                     seed: int = 0,                # seed of the batches and the initial weights
@@ -204,13 +211,13 @@ def pretrain_reader(*,
     ck = run_checkpoint(out, READER_RUN_FILES, resume, overwrite, READER_FORMAT)
     if ck is not None:
         synth, labels, img_root, seed, val, epochs = (ck['run'][k] for k in ('synth', 'labels', 'img_root', 'seed', 'val', 'epochs'))
-    prior = load_checkpoint(init, READER_FORMAT) if init else None  # its config too: the weights fit only that reader
+    prior, body_init = reader_init(init) if init else (None, None)  # a checkpoint's config too: its weights fit only that reader
     check_numbers(epochs=epochs, epoch_len=epoch_len, minutes=minutes, lr=lr, workers=workers, val=val)
     if synth is None and labels is None: raise UsageError('give --synth PRESET or --labels GTS.json --img-root DIR')
     train, valid = point_source('gt', labels, img_root, synth, seed, val)
     given = {k: v for k, v in dict(epoch_len=epoch_len, lr=lr).items() if v is not None}
     if ck: cfg = ReaderConfig.from_dict(ck['config'])
-    elif init: cfg = ReaderConfig.from_dict(prior['config']).replace(seed=seed, **given)
+    elif prior: cfg = ReaderConfig.from_dict(prior['config']).replace(seed=seed, **given)
     else: cfg = ReaderConfig.preset('tiny', seed=seed, **given)
     if labels is not None:  # a data set's words the reader leaves out, counted once here (workers draw the batches)
         left = Counter()
@@ -221,7 +228,8 @@ def pretrain_reader(*,
     torch.manual_seed(seed)
     dls = reader_dls(train.samples, valid.samples if valid else None, cfg, dev, workers)
     model = LineReader(cfg)
-    if init: model.load_state_dict(prior['model'])
+    if prior: model.load_state_dict(prior['model'])
+    elif body_init: load_imagenet(model.body, body_init)  # clear errors for a ResNet of another shape
     learn = reader_learner(dls, model.to(dev), cfg, path=out, cbs=[EpochTable(), RunLog('log.csv', append=resume)])
     if ck is None and minutes:
         epochs = max(1, math.ceil(steps_for(learn, minutes) / cfg.epoch_len))
