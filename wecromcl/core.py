@@ -11,10 +11,10 @@ from typing import Any, Callable, ClassVar, Literal
 import torch
 
 # %% auto #0
-__all__ = ['NUMBER_RULES', 'EVAL_SEED', 'VAL_SEED_OFFSET', 'EASY_SEED_OFFSET', 'STREAM_TRAIN_BATCH', 'STREAM_VALID_BATCH',
-           'STREAM_AUGMENT', 'Preset', 'Config', 'assets_dir', 'asset', 'atomic_write', 'remove_stale_temporaries',
-           'save_json', 'UsageError', 'check_arg', 'check_numbers', 'check_writable', 'check_writable_file',
-           'read_checkpoint', 'default_device', 'model_device', 'unwrapped', 'eval_mode']
+__all__ = ['NUMBER_RULES', 'TORCH_FILE_STARTS', 'EVAL_SEED', 'VAL_SEED_OFFSET', 'EASY_SEED_OFFSET', 'STREAM_TRAIN_BATCH',
+           'STREAM_VALID_BATCH', 'STREAM_AUGMENT', 'Preset', 'Config', 'assets_dir', 'asset', 'atomic_write',
+           'remove_stale_temporaries', 'save_json', 'UsageError', 'check_arg', 'check_numbers', 'check_writable',
+           'check_writable_file', 'read_checkpoint', 'default_device', 'model_device', 'unwrapped', 'eval_mode']
 
 # %% ../nbs/00_core.ipynb #b44eb6f9
 class Config:
@@ -156,16 +156,20 @@ def check_writable_file(path, arg: str) -> Path:
     return path
 
 # %% ../nbs/00_core.ipynb #8dcb6bdc
+TORCH_FILE_STARTS = (b'PK\x03\x04', b'\x80')  # torch.save's zip archive, and its legacy format (a pickle protocol byte)
+
 def read_checkpoint(path, map_location='cpu'):
     "The kit's one checkpoint reader: tensors and plain containers only (`weights_only=True`), clear errors otherwise."
     path = Path(path)
     if not path.is_file(): raise FileNotFoundError(f'checkpoint not found: {path}')
+    with open(path, 'rb') as f:
+        if not f.read(4).startswith(TORCH_FILE_STARTS): raise ValueError(f'{path}: not a readable checkpoint (no file torch.save writes)')
     try: return torch.load(path, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as e:
         raise ValueError(f"{path}: refused: it holds pickled objects other than tensors, and unpickling them could run "
                          f"code ({str(e).splitlines()[0][:160]}). If you trust the file, rewrite it as tensors once: "
                          f"torch.save(torch.load(p, weights_only=False)['model'] (or the state dict itself), q)") from None
-    except Exception as e:  # what torch.load raises on bytes it cannot parse varies (a text file: IndexError)
+    except Exception as e:  # what torch.load raises on a damaged file varies
         raise ValueError(f'{path}: not a readable checkpoint ({type(e).__name__}: {str(e)[:160]})') from None
 
 # %% ../nbs/00_core.ipynb #3e167368
