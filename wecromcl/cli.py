@@ -8,6 +8,7 @@ import argparse, ast, importlib, inspect, io, os, sys, textwrap, tokenize, typin
 from dataclasses import dataclass
 from pathlib import Path
 import wecromcl
+from .core import NUMBER_RULES, UsageError, check_numbers, save_json  # core does not import torch
 
 # %% auto #0
 __all__ = ['BENCHMARKS', 'COMMANDS', 'REQUIRED', 'HINT_NAMES', 'Option', 'parse_options', 'function_options', 'target_options',
@@ -147,7 +148,6 @@ def _summary(target) -> str:
 
 def user_error(e: BaseException) -> str | None:
     "The one-line message of an error that bad input causes, or None for a bug (which keeps its traceback)."
-    from wecromcl.core import UsageError  # core imports torch: only once a command runs
     if isinstance(e, (UsageError, ValueError)): return str(e)
     if isinstance(e, OSError): return str(e)  # a path that is missing, unreadable, unwritable, a folder, a full disk
     return None
@@ -173,9 +173,11 @@ def _dispatch(table: dict, prog: str, argv: list[str]) -> int:
     if name not in table:
         print(f"{prog}: unknown command {name!r}; commands: {', '.join(table)}", file=sys.stderr); return 2
     if isinstance(table[name], dict): return _dispatch(table[name], f'{prog} {name}', rest)
-    try: args = options_parser(f'{prog} {name}', *target_options(table[name])).parse_args(rest)
+    try: args = vars(options_parser(f'{prog} {name}', *target_options(table[name])).parse_args(rest))
     except SystemExit as e: return int(e.code or 0)
-    return _run(_resolve(table[name]), f'{prog} {name}', vars(args))
+    # the numeric options every command shares are checked before the command's module and its torch are imported
+    shared = {k: v for k, v in args.items() if k in NUMBER_RULES}
+    return _run(check_numbers, f'{prog} {name}', shared) or _run(_resolve(table[name]), f'{prog} {name}', args)
 
 def main(argv: list[str] | None = None) -> int:
     "Entry point of the `wecromcl` command."
@@ -190,8 +192,7 @@ def main(argv: list[str] | None = None) -> int:
 def info(json: str | None = None,  # also write the report to this JSON file
          ):
     "Print the environment report: Python, torch, CUDA, GPUs and the op backends in use."
-    from wecromcl.core import save_json  # torch: imported when the command runs, not for `--help`
-    from wecromcl.install import install_info, show_install
+    from wecromcl.install import install_info, show_install  # torch: imported when the command runs, not for `--help`
     show_install()
     if json:
         print(f'wrote {save_json(install_info(), json, indent=1)}')

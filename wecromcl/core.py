@@ -8,7 +8,8 @@ import contextlib, dataclasses, json, os, pickle, tempfile, typing
 from dataclasses import dataclass, field, fields, is_dataclass
 from pathlib import Path
 from typing import Any, Callable, ClassVar, Literal
-import torch
+# no `import torch` here: the functions that need it import it, so that the command line checks a command's options
+# with this module in a fraction of a second, before the command's own imports (torch, fastai: seconds)
 
 # %% auto #0
 __all__ = ['NUMBER_RULES', 'TORCH_FILE_STARTS', 'EVAL_SEED', 'VAL_SEED_OFFSET', 'EASY_SEED_OFFSET', 'STREAM_TRAIN_BATCH',
@@ -164,6 +165,7 @@ def read_checkpoint(path, map_location='cpu'):
     if not path.is_file(): raise FileNotFoundError(f'checkpoint not found: {path}')
     with open(path, 'rb') as f:
         if not f.read(4).startswith(TORCH_FILE_STARTS): raise ValueError(f'{path}: not a readable checkpoint (no file torch.save writes)')
+    import torch
     try: return torch.load(path, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as e:
         raise ValueError(f"{path}: refused: it holds pickled objects other than tensors, and unpickling them could run "
@@ -185,6 +187,7 @@ Preset = Literal['tiny', 'official']  # the model and recipe presets of every co
 
 def default_device(device=None) -> torch.device:
     "`torch.device(device)`, checked to exist here; by default CUDA when available, else the CPU."
+    import torch
     if device is None: return torch.device('cuda' if torch.cuda.is_available() else 'cpu')
     try: dev = torch.device(device)
     except RuntimeError: raise UsageError(f'--device {device}: not a torch device (cpu, cuda, cuda:N)') from None
@@ -204,6 +207,7 @@ def unwrapped(model):
 @contextlib.contextmanager
 def eval_mode(model):
     "`unwrapped(model)` in eval mode and without gradients for the block; its training mode is restored afterwards."
+    import torch
     m = unwrapped(model); was = m.training; m.eval()
     try:
         with torch.no_grad(): yield m
