@@ -7,9 +7,10 @@ from __future__ import annotations
 import contextlib, dataclasses, json, os, pickle, tempfile, typing
 from dataclasses import dataclass, field, fields, is_dataclass
 from pathlib import Path
-from typing import Any, Callable, ClassVar, Literal
-# no `import torch` here: the functions that need it import it, so that the command line checks a command's options
-# with this module in a fraction of a second, before the command's own imports (torch, fastai: seconds)
+from typing import TYPE_CHECKING, Any, Callable, ClassVar, Literal
+# torch is imported by the functions that use it, not here: the command line checks a command's options with this
+# module in a fraction of a second, before the command's own imports (torch, fastai: seconds)
+if TYPE_CHECKING: import torch
 
 # %% auto #0
 __all__ = ['NUMBER_RULES', 'TORCH_FILE_STARTS', 'EVAL_SEED', 'VAL_SEED_OFFSET', 'EASY_SEED_OFFSET', 'STREAM_TRAIN_BATCH',
