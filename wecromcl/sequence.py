@@ -12,26 +12,28 @@ import numpy as np
 import torch
 
 # %% auto #0
-__all__ = ['CHARS', 'WORD_LEN', 'INSTANCE_LEN', 'MAX_INSTANCES', 'OFFICIAL_BINS', 'Tokens', 'quantize', 'dequantize',
-           'encode_word', 'decode_word', 'Spot', 'encode_instances', 'sequence_pair', 'pad_batch', 'decode_tokens']
+__all__ = ['CHARS', 'WORD_LEN', 'MAX_INSTANCES', 'OFFICIAL_BINS', 'Tokens', 'quantize', 'dequantize', 'encode_word',
+           'decode_word', 'Spot', 'encode_instances', 'sequence_pair', 'pad_batch', 'decode_tokens']
 
 # %% ../nbs/20_sequence.ipynb #15bf6769
 CHARS = ''.join(map(chr, range(32, 127)))  # SPTS's 95-character table: printable ASCII in code order
-WORD_LEN = 25                              # character slots per instance
-INSTANCE_LEN = 2 + WORD_LEN                # x bin, y bin, 25 characters: 27 tokens per instance
+WORD_LEN = 25                              # SPTS's character slots per instance (`Tokens.word_len`'s default)
 MAX_INSTANCES = 60                         # SPTS keeps at most this many words per image (a random subset)
 OFFICIAL_BINS = 1000
 
 @dataclass(frozen=True)
 class Tokens:
-    "Token ids of the SPTS vocabulary with `num_bins` coordinate bins."
+    "Token ids of the SPTS vocabulary with `num_bins` coordinate bins, and instances of `word_len` character slots."
     num_bins: int = OFFICIAL_BINS
+    word_len: int = WORD_LEN
+    @property
+    def instance_len(self) -> int: return 2 + self.word_len      # x bin, y bin, the character slots
     @property
     def char0(self) -> int: return self.num_bins                     # id of CHARS[0]
     @property
     def unk(self) -> int: return self.num_bins + len(CHARS)          # unknown character
     @property
-    def word_pad(self) -> int: return self.unk + 1                   # fills the 25 slots after a word
+    def word_pad(self) -> int: return self.unk + 1                   # fills the character slots after a word
     @property
     def eos(self) -> int: return self.unk + 2
     @property
@@ -56,12 +58,13 @@ def dequantize(b: int, num_bins: int = OFFICIAL_BINS) -> float:
 
 # %% ../nbs/20_sequence.ipynb #8bdf8b96
 def encode_word(text: str, tok: Tokens = Tokens(), counts: Counter | None = None) -> list[int]:
-    "The 25 character tokens of `text`; unknown characters and cut words are counted in `counts`."
-    ids = [tok.char0 + CHARS.index(c) if c in CHARS else tok.unk for c in text[:WORD_LEN]]
+    "The `tok.word_len` (SPTS: 25) character tokens of `text`; unknown characters and cut words are counted in `counts`."
+    n = tok.word_len
+    ids = [tok.char0 + CHARS.index(c) if c in CHARS else tok.unk for c in text[:n]]
     if counts is not None:
         if tok.unk in ids: counts['unknown characters (read as the unknown token)'] += ids.count(tok.unk)
-        if len(text) > WORD_LEN: counts[f'words cut to {WORD_LEN} characters'] += 1
-    return ids + [tok.word_pad] * (WORD_LEN - len(ids))
+        if len(text) > n: counts[f'words cut to {n} characters'] += 1
+    return ids + [tok.word_pad] * (n - len(ids))
 
 def decode_word(ids: Sequence[int], tok: Tokens = Tokens()) -> str:
     "Characters up to the first word-pad (or any token that is not a character), unknown characters skipped."
@@ -118,19 +121,20 @@ def decode_tokens(ids: Sequence[int], size: tuple[int, int], tok: Tokens = Token
     ids = [int(t) for t in ids]
     start = 1 if ids[:1] == [tok.sos] else 0
     end = ids.index(tok.eos) if tok.eos in ids else len(ids)
-    n_full = (end - start) // INSTANCE_LEN
-    if counts is not None and (end - start) % INSTANCE_LEN: counts['incomplete trailing instances dropped'] += 1
+    n = tok.instance_len
+    n_full = (end - start) // n
+    if counts is not None and (end - start) % n: counts['incomplete trailing instances dropped'] += 1
     w, h = size
     spots = []
     for k in range(n_full):
-        a = start + k * INSTANCE_LEN
-        chunk = ids[a:a + INSTANCE_LEN]
+        a = start + k * n
+        chunk = ids[a:a + n]
         if not (tok.is_bin(chunk[0]) and tok.is_bin(chunk[1])):
             if counts is not None: counts['instances without a point dropped'] += 1
             continue
         if counts is not None and not all(map(tok.is_char_slot, chunk[2:])):
             counts['character slots holding other tokens (word ended there)'] += 1
-        score = float(np.mean(probs[a:a + INSTANCE_LEN])) if probs is not None else 1.0
+        score = float(np.mean(probs[a:a + n])) if probs is not None else 1.0
         point = (dequantize(chunk[0], tok.num_bins) * w, dequantize(chunk[1], tok.num_bins) * h)
         spots.append(Spot(decode_word(chunk[2:], tok), point, score))
     return spots

@@ -16,7 +16,7 @@ from .locate import PARTIAL_EVERY_S, check_vis, drawing_path
 from .formats import sample_key
 from .readers import IMAGE_EXTS, read_image
 from .viz import draw_points
-from .sequence import INSTANCE_LEN, Spot, Tokens, decode_tokens
+from .sequence import Spot, Tokens, decode_tokens
 from .spotter import Spotter, load_spotter
 from .spotter_learner import pad_with_mask, resize_image, to_tensor
 
@@ -25,8 +25,8 @@ __all__ = ['grammar', 'greedy_decode', 'spot_images', 'spot_image', 'draw_spots'
 
 # %% ../nbs/23_spot.ipynb #5c71b7e4
 def grammar(tok: Tokens) -> torch.Tensor:
-    "(27, classes) bool: the tokens SPTS allows at each slot of an instance."
-    allow = torch.zeros(INSTANCE_LEN, tok.num_classes, dtype=torch.bool)
+    "(instance length (SPTS: 27), classes) bool: the tokens SPTS allows at each slot of an instance."
+    allow = torch.zeros(tok.instance_len, tok.num_classes, dtype=torch.bool)
     allow[:2, :tok.num_bins] = True
     allow[0, tok.eos] = True
     allow[2:, tok.char0:tok.word_pad + 1] = True
@@ -48,7 +48,7 @@ def greedy_decode(model: Spotter, images: torch.Tensor, mask: torch.Tensor | Non
     done = torch.zeros(B, dtype=torch.bool, device=dev)
     cache = model.transformer.new_cache() if use_cache else None
     for step in range(max_len):
-        p = model.decode(seq[:, -1:] if use_cache else seq, memory, pos, m, cache)[:, -1].float().softmax(-1) * allow[step % INSTANCE_LEN]
+        p = model.decode(seq[:, -1:] if use_cache else seq, memory, pos, m, cache)[:, -1].float().softmax(-1) * allow[step % tok.instance_len]
         pr, nxt = p.max(-1)
         nxt = torch.where(done, torch.full_like(nxt, tok.pad), nxt)
         seq, probs = torch.cat([seq, nxt[:, None]], 1), torch.cat([probs, pr[:, None]], 1)

@@ -16,7 +16,7 @@ from .core import Config, asset, read_checkpoint
 from .image_encoder import ImageEncoder, ImageEncoderConfig, ResNet, load_imagenet
 from .model import WeCromCLConfig
 from .checkpoint import load_model, write_checkpoint
-from .sequence import INSTANCE_LEN, Tokens
+from .sequence import WORD_LEN, Tokens
 
 # %% auto #0
 __all__ = ['SpotterBackbone', 'SpotterPreset', 'ResNetLevel', 'STAGE1_MULTIPLE', 'SHIPPED_READER', 'SPOTTER_FORMAT',
@@ -46,15 +46,16 @@ class SpotterConfig(Config):
     dec_layers: int = 6
     dropout: float = 0.1
     num_bins: int = 1000                # coordinate bins
-    max_instances: int = 60             # words per image; sets the position table (max_instances·27 + 1)
+    max_instances: int = 60             # words per image; sets the position table (max_instances·instance length + 1)
+    word_len: int = WORD_LEN            # character slots an instance (SPTS: 25; a word longer is cut)
     test_min_side: int = 1000           # test resize: short side ...
     test_max_side: int = 1824           # ... unless the long side would exceed this
     fp16_encoder_pos: bool = True       # SPTS's quirk: the encoder's position code is rounded to fp16 (decoder: full)
 
     @property
-    def tokens(self) -> Tokens: return Tokens(self.num_bins)
+    def tokens(self) -> Tokens: return Tokens(self.num_bins, self.word_len)
     @property
-    def max_len(self) -> int: return self.max_instances * INSTANCE_LEN + 1
+    def max_len(self) -> int: return self.max_instances * self.tokens.instance_len + 1
     @classmethod
     def with_backbone(cls, preset: str, backbone: SpotterBackbone | None = None) -> SpotterConfig:
         "The `preset`'s config with `backbone` in place of its own (None: the preset's): what the commands build."
