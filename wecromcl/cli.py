@@ -175,7 +175,7 @@ def _dispatch(table: dict, prog: str, argv: list[str]) -> int:
     if isinstance(table[name], dict): return _dispatch(table[name], f'{prog} {name}', rest)
     try: args = vars(options_parser(f'{prog} {name}', *target_options(table[name])).parse_args(rest))
     except SystemExit as e: return int(e.code or 0)
-    # the numeric options every command shares are checked before the command's module and its torch are imported
+    # the numeric options several commands share are checked before the command's module (and torch) is imported
     shared = {k: v for k, v in args.items() if k in NUMBER_RULES}
     return _run(check_numbers, f'{prog} {name}', shared) or _run(_resolve(table[name]), f'{prog} {name}', args)
 
