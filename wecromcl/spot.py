@@ -25,7 +25,7 @@ __all__ = ['grammar', 'greedy_decode', 'spot_images', 'spot_image', 'draw_spots'
 
 # %% ../nbs/23_spot.ipynb #5c71b7e4
 def grammar(tok: Tokens) -> torch.Tensor:
-    "(instance length (SPTS: 27), classes) bool: the tokens SPTS allows at each slot of an instance."
+    "(`tok.instance_len`, classes) bool: the tokens SPTS allows at each slot of an instance."
     allow = torch.zeros(tok.instance_len, tok.num_classes, dtype=torch.bool)
     allow[:2, :tok.num_bins] = True
     allow[0, tok.eos] = True
