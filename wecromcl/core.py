@@ -5,7 +5,7 @@
 # %% ../nbs/00_core.ipynb #6009f670
 from __future__ import annotations
 import contextlib, dataclasses, json, os, pickle, tempfile, typing
-from dataclasses import dataclass, field, fields, is_dataclass
+from dataclasses import fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, ClassVar, Literal
 # torch is imported by the functions that use it, not here: the command line checks a command's options with this
