@@ -32,9 +32,9 @@ from .learner import TrainConfig, default_workers, stage1_dls
 from .emergence import ablation_configs, emergence_run
 
 # %% auto #0
-__all__ = ['BENCH_SHAPES', 'READ_IMAGES', 'CURVE_MINUTES', 'ISOLATION_STAGES', 'ISOLATION_WINDOW', 'LETTER_SLOT', 'timed',
-           'machine_info', 'bench_case', 'format_bench', 'bench_op', 'bench_synth', 'bench_model', 'bench_train',
-           'bench_emergence', 'E2ECurve', 'bench_spotter_curve', 'letter_images', 'isolation_stage',
+__all__ = ['BENCH_SHAPES', 'READ_IMAGES', 'CURVE_MINUTES', 'CLOCK_BOUND', 'ISOLATION_STAGES', 'ISOLATION_WINDOW', 'LETTER_SLOT',
+           'timed', 'machine_info', 'bench_case', 'format_bench', 'bench_op', 'bench_synth', 'bench_model',
+           'bench_train', 'bench_emergence', 'E2ECurve', 'bench_spotter_curve', 'letter_images', 'isolation_stage',
            'bench_spotter_isolation']
 
 # %% ../nbs/90_benchmarks.ipynb #df7aa6ce
@@ -303,22 +303,30 @@ READ_IMAGES = 64  # held-out images of the curve's teacher-forced character accu
 class E2ECurve(Callback):
     "Every `every` training minutes and at the end: end-to-end Hmean of held-out images (`char_accuracy` of `reading`); stops at `minutes`."
     # the clock is read after each batch, so that the budget holds whatever the epoch's length
-    order = 75  # after the recorder; the clock leaves the evaluations out
-    def __init__(self, gts: dict, root: Path, minutes: float, every: float, report=noop, reading: DataLoader | None = None):
+    order = 75  # after the recorder and the schedulers; the clock leaves the evaluations out
+    def __init__(self, gts: dict, root: Path, minutes: float, every: float, report=noop, reading: DataLoader | None = None,
+                 by_clock: bool = False):  # the schedules follow the clock: fastai's `pct_train` is the share of `minutes` trained
         self.gts, self.root, self.seconds, self.every, self.report = gts, Path(root), minutes * 60, every * 60, report
-        self.reading = reading
+        self.reading, self.by_clock = reading, by_clock
     def before_fit(self): self.trained, self.next, self.rows, self.t0 = 0.0, self.every, [], time.perf_counter()
+    def _clock(self):
+        if self.by_clock: self.learn.pct_train = min(1.0, self.trained / self.seconds)  # the next batch's rates
+    def before_train(self): self._clock()  # (fastai sets `pct_train` from the epoch count here)
     def after_batch(self):
         if not self.training: return
         self.trained += time.perf_counter() - self.t0
         if self.trained >= self.seconds: raise CancelFitException()  # `after_fit` reads the last point
+        self._clock()
         if self.trained >= self.next: self.evaluate(); self.next += self.every
         self.t0 = time.perf_counter()
     def before_validate(self): raise CancelValidException()  # the curve is the validation
-    def after_fit(self): self.evaluate()
+    def after_fit(self):
+        if self.by_clock and self.trained < self.seconds:
+            print(f'the planned steps ended after {self.trained / 60:.1f} of {self.seconds / 60:g} minutes: the schedule did not finish')
+        self.evaluate()
     def evaluate(self):
         with eval_mode(self.learn.model) as m: e = spotter_e2e(m, self.gts, self.root)
-        row = dict(minutes=round(self.trained / 60, 2), steps=self.learn.train_iter,
+        row = dict(minutes=round(self.trained / 60, 2), steps=self.learn.train_iter, lr=self.learn.opt.hypers[-1]['lr'],
                    **{k: e[k] for k in E2E_FIGURES + ('misses',)})
         if self.reading is not None:
             row['char_acc'] = char_accuracy(self.learn.model, self.reading)
@@ -331,6 +339,7 @@ class E2ECurve(Callback):
             self.report(self.rows)  # the curve so far, so that a stopped run keeps it
 
 CURVE_MINUTES = 60.0  # the curve's training time when neither --minutes nor --steps is given (the issue's budget)
+CLOCK_BOUND = 2  # under --minutes, epochs for at most this many times the steps `steps_for` expects
 
 def bench_spotter_curve(minutes: float | None = None,  # training time, the evaluations not counted (default: CURVE_MINUTES, 60)
                         steps: int | None = None,  # or train exactly this many steps (whole epochs), however long they take
@@ -373,15 +382,18 @@ def bench_spotter_curve(minutes: float | None = None,  # training time, the eval
     reading = SpotterDL(PointDataset.from_json(out/'test/gts.json', out/'test'), tcfg, mcfg.tokens, mcfg.max_instances,
                         train=False, n_batches=math.ceil(min(n_eval, READ_IMAGES) / tcfg.bs), device=dev)
     curve = E2ECurve(gts, out/'test', minutes or math.inf, every, report=lambda rows: json and save_json(dict(res, curve=rows), json, indent=1),
-                     reading=reading)
+                     reading=reading, by_clock=minutes is not None)
     dls = spotter_dls(PointDataset(SynthDataset(cfg, seed, SYNTH_STREAM)), cfg=tcfg, model_cfg=mcfg, device=dev, workers=workers)
     learn = spotter_learner(dls, model, tcfg, path=out, cbs=[curve]); learn.logger = noop  # the curve's rows are the log
-    # one cycle that ends as the time does (the planner's timing varies by a tenth: --steps gives curves the same schedule)
-    epochs = max(1, math.ceil((steps or steps_for(learn, minutes)) / tcfg.epoch_len))
+    # under --minutes the clock drives the one cycle, so that its rate is down when the time is up however fast the steps
+    # turn out (a plan from a few timed steps was off by a tenth and more), and the epochs are a bound; --steps gives
+    # curves one schedule, the same step by step
+    epochs = max(1, math.ceil((steps or CLOCK_BOUND * steps_for(learn, minutes)) / tcfg.epoch_len))
     start = f' from {backbone_init}' if backbone_init else ''
-    budget = f'{minutes:g} min' if minutes else f'{epochs * tcfg.epoch_len} steps'
-    print(f'spotter `{preset}` ({mcfg.backbone} backbone{start}) on `{synth}` ground-truth points for {budget} ({epochs} epochs of {tcfg.epoch_len} '
-          f'steps planned) on {dev}; end-to-end on {n_eval} held-out images, no lexicon; trivial baseline Hmean '
+    budget = (f'{minutes:g} min (the one cycle following the clock; at most {epochs} epochs of {tcfg.epoch_len} steps)' if minutes
+              else f'{epochs * tcfg.epoch_len} steps ({epochs} epochs of {tcfg.epoch_len})')
+    print(f'spotter `{preset}` ({mcfg.backbone} backbone{start}) on `{synth}` ground-truth points for {budget} '
+          f'on {dev}; end-to-end on {n_eval} held-out images, no lexicon; trivial baseline Hmean '
           f"{base['hmean']:.3f}; char acc: teacher-forced, {min(n_eval, READ_IMAGES)} of them; blind: each against "
           f"another image\n{'minutes':>8}{'steps':>8}{'P':>8}{'R':>8}{'Hmean':>8}{'char acc':>11}{'blind':>8}")
     with learn.no_bar(): fit_spotter(learn, epochs)
