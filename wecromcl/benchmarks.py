@@ -304,10 +304,10 @@ class E2ECurve(Callback):
     "Every `every` training minutes and at the end: end-to-end Hmean of held-out images (`char_accuracy` of `reading`); stops at `minutes`."
     # the clock is read after each batch, so that the budget holds whatever the epoch's length
     order = 75  # after the recorder and the schedulers; the clock leaves the evaluations out
-    def __init__(self, gts: dict, root: Path, minutes: float, every: float, report=noop, reading: DataLoader | None = None,
-                 by_clock: bool = False):  # the schedules follow the clock: fastai's `pct_train` is the share of `minutes` trained
+    def __init__(self, gts: dict, root: Path, minutes: float, every: float, report=noop, reading: DataLoader | None = None):
         self.gts, self.root, self.seconds, self.every, self.report = gts, Path(root), minutes * 60, every * 60, report
-        self.reading, self.by_clock = reading, by_clock
+        self.reading = reading
+        self.by_clock = math.isfinite(minutes)  # a time budget drives the schedules: fastai's `pct_train` is the share of it trained
     def before_fit(self): self.trained, self.next, self.rows, self.t0 = 0.0, self.every, [], time.perf_counter()
     def _clock(self):
         if self.by_clock: self.learn.pct_train = min(1.0, self.trained / self.seconds)  # the next batch's rates
@@ -382,7 +382,7 @@ def bench_spotter_curve(minutes: float | None = None,  # training time, the eval
     reading = SpotterDL(PointDataset.from_json(out/'test/gts.json', out/'test'), tcfg, mcfg.tokens, mcfg.max_instances,
                         train=False, n_batches=math.ceil(min(n_eval, READ_IMAGES) / tcfg.bs), device=dev)
     curve = E2ECurve(gts, out/'test', minutes or math.inf, every, report=lambda rows: json and save_json(dict(res, curve=rows), json, indent=1),
-                     reading=reading, by_clock=minutes is not None)
+                     reading=reading)
     dls = spotter_dls(PointDataset(SynthDataset(cfg, seed, SYNTH_STREAM)), cfg=tcfg, model_cfg=mcfg, device=dev, workers=workers)
     learn = spotter_learner(dls, model, tcfg, path=out, cbs=[curve]); learn.logger = noop  # the curve's rows are the log
     # under --minutes the clock drives the one cycle, so that its rate is down when the time is up however fast the steps
