@@ -354,12 +354,15 @@ def bench_spotter_curve(minutes: float | None = None,  # training time, the eval
                         seed: int = 0,           # seed of the training images and the initial weights
                         workers: int = 0,        # processes drawing batches
                         epoch_len: int | None = None,  # batches per epoch (default: the preset's); workers restart each epoch
+                        lr: float | None = None,  # peak learning rate (default: the preset's)
+                        bs: int | None = None,   # images per batch (default: the preset's)
                         device: str | None = None,  # torch device (default: cuda when available, else cpu)
                         ) -> dict:
     "The spotter on the generator's ground-truth points: end-to-end Hmean (no lexicon) on held-out images over training minutes."
     if minutes is not None and steps is not None: raise UsageError('give --minutes or --steps, not both')
     if minutes is None and steps is None: minutes = CURVE_MINUTES
-    check_numbers(minutes=minutes, steps=steps, workers=workers, epoch_len=epoch_len); check_arg(every > 0, 'every', every, 'positive')
+    check_numbers(minutes=minutes, steps=steps, workers=workers, epoch_len=epoch_len, lr=lr, bs=bs)
+    check_arg(every > 0, 'every', every, 'positive')
     mcfg, tcfg = SpotterConfig.with_backbone(preset, backbone), SpotterTrainConfig.preset(preset, seed=seed)
     if backbone_init and mcfg.backbone != 'resnet':
         raise UsageError('--backbone-init starts a resnet backbone, not a stage1_* one')
@@ -369,10 +372,10 @@ def bench_spotter_curve(minutes: float | None = None,  # training time, the eval
     gts = load_eval_gts(out/'test/gts.json')
     seen = {str(i): {'text': [w.text for w in synth_sample(cfg, seed, i).words]} for i in range(n_eval)}
     base = e2e_metric(trivial_result(seen, gts, out/'test'), gts, thresholds=(0.0,))
-    if epoch_len: tcfg = tcfg.replace(epoch_len=epoch_len)
+    tcfg = tcfg.replace(**{k: v for k, v in dict(epoch_len=epoch_len, lr=lr, bs=bs).items() if v is not None})
     if steps is not None and steps < tcfg.epoch_len: tcfg = tcfg.replace(epoch_len=steps)
     res = dict(benchmark='spotter_curve', preset=preset, backbone=mcfg.backbone, backbone_init=backbone_init, synth=synth, minutes=minutes,
-               steps=steps, n_eval=n_eval,
+               steps=steps, bs=tcfg.bs, lr=tcfg.lr, n_eval=n_eval,
                eval_seed=EVAL_SEED, device=str(dev), threads=torch.get_num_threads(), trivial={k: base[k] for k in ('precision', 'recall', 'hmean')},
                machine=machine_info(str(dev)), curve=[])
     torch.manual_seed(seed)
@@ -392,7 +395,8 @@ def bench_spotter_curve(minutes: float | None = None,  # training time, the eval
     start = f' from {backbone_init}' if backbone_init else ''
     budget = (f'{minutes:g} min (the one cycle following the clock; at most {epochs} epochs of {tcfg.epoch_len} steps)' if minutes
               else f'{epochs * tcfg.epoch_len} steps ({epochs} epochs of {tcfg.epoch_len})')
-    print(f'spotter `{preset}` ({mcfg.backbone} backbone{start}) on `{synth}` ground-truth points for {budget} '
+    print(f'spotter `{preset}` ({mcfg.backbone} backbone{start}; {tcfg.bs} images a step, peak rate {tcfg.lr:g}) on `{synth}` '
+          f'ground-truth points for {budget} '
           f'on {dev}; end-to-end on {n_eval} held-out images, no lexicon; trivial baseline Hmean '
           f"{base['hmean']:.3f}; char acc: teacher-forced, {min(n_eval, READ_IMAGES)} of them; blind: each against "
           f"another image\n{'minutes':>8}{'steps':>8}{'P':>8}{'R':>8}{'Hmean':>8}{'char acc':>11}{'blind':>8}")
