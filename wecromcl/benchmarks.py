@@ -24,7 +24,7 @@ from .e2e import E2E_FIGURES, e2e_metric, misses_text
 from .spotter import Spotter, SpotterBackbone, SpotterConfig, SpotterPreset, backbone_weights, init_from_stage1, save_spotter
 from .spotter_learner import (PointDataset, SpotterDL, SpotterLoss, SpotterTrainConfig, char_accuracy, fit_spotter, looks,
     spotter_dls, spotter_learner)
-from .pipeline import spotter_e2e, trivial_result
+from .pipeline import spotter_result, trivial_result
 from .train import steps_for
 from .model import WeCromCL, WeCromCLConfig
 from .objective import stage1_loss
@@ -325,15 +325,17 @@ class E2ECurve(Callback):
             print(f'the planned steps ended after {self.trained / 60:.1f} of {self.seconds / 60:g} minutes: the schedule did not finish')
         self.evaluate()
     def evaluate(self):
-        with eval_mode(self.learn.model) as m: e = spotter_e2e(m, self.gts, self.root)
+        with eval_mode(self.learn.model) as m: result = spotter_result(m, self.gts, self.root)
+        e, spts = e2e_metric(result, self.gts, thresholds=(0.0,)), e2e_metric(result, self.gts)  # every score; SPTS's sweep
         row = dict(minutes=round(self.trained / 60, 2), steps=self.learn.train_iter, lr=self.learn.opt.hypers[-1]['lr'],
-                   **{k: e[k] for k in E2E_FIGURES + ('misses',)})
+                   **{k: e[k] for k in E2E_FIGURES + ('misses',)}, spts_hmean=spts['hmean'], spts_threshold=spts['threshold'])
         if self.reading is not None:
             row['char_acc'] = char_accuracy(self.learn.model, self.reading)
             row['blind_acc'] = char_accuracy(self.learn.model, self.reading, blind=True)
         if row['steps'] and (not self.rows or self.rows[-1]['steps'] != row['steps']):
             self.rows.append(row)
             print(f"{row['minutes']:>8.1f}{row['steps']:>8}{row['precision']:>8.3f}{row['recall']:>8.3f}{row['hmean']:>8.3f}"
+                  f"{row['spts_hmean']:>8.3f} at {row['spts_threshold']:.2f}"
                   + (f"{row['char_acc']:>11.3f}{row['blind_acc']:>8.3f}" if 'char_acc' in row else '')
                   + ('' if 'char_acc' not in row or looks(row['char_acc'], row['blind_acc']) else '   not looking at the image'), flush=True)
             self.report(self.rows)  # the curve so far, so that a stopped run keeps it
@@ -393,13 +395,14 @@ def bench_spotter_curve(minutes: float | None = None,  # training time, the eval
     # curves one schedule, the same step by step
     epochs = max(1, math.ceil((steps or CLOCK_BOUND * steps_for(learn, minutes)) / tcfg.epoch_len))
     start = f' from {backbone_init}' if backbone_init else ''
-    budget = (f'{minutes:g} min (the one cycle following the clock; at most {epochs} epochs of {tcfg.epoch_len} steps)' if minutes
-              else f'{epochs * tcfg.epoch_len} steps ({epochs} epochs of {tcfg.epoch_len})')
+    of = f"{epochs} epoch{'s' * (epochs > 1)} of {tcfg.epoch_len}"
+    budget = (f'{minutes:g} min (the one cycle following the clock; at most {of} steps)' if minutes
+              else f'{epochs * tcfg.epoch_len} steps ({of})')
     print(f'spotter `{preset}` ({mcfg.backbone} backbone{start}; {tcfg.bs} images a step, peak rate {tcfg.lr:g}) on `{synth}` '
-          f'ground-truth points for {budget} '
-          f'on {dev}; end-to-end on {n_eval} held-out images, no lexicon; trivial baseline Hmean '
-          f"{base['hmean']:.3f}; char acc: teacher-forced, {min(n_eval, READ_IMAGES)} of them; blind: each against "
-          f"another image\n{'minutes':>8}{'steps':>8}{'P':>8}{'R':>8}{'Hmean':>8}{'char acc':>11}{'blind':>8}")
+          f'ground-truth points for {budget} on {dev}; end-to-end on {n_eval} held-out images, no lexicon: P, R, Hmean '
+          f"of every word read, SPTS H the best Hmean over SPTS's score thresholds (at that threshold); trivial baseline "
+          f"Hmean {base['hmean']:.3f}; char acc: teacher-forced, {min(n_eval, READ_IMAGES)} of them; blind: each against "
+          f"another image\n{'minutes':>8}{'steps':>8}{'P':>8}{'R':>8}{'Hmean':>8}{'SPTS H':>16}{'char acc':>11}{'blind':>8}")
     with learn.no_bar(): fit_spotter(learn, epochs)
     save_spotter(learn.model, out/'spotter.pth', train_config=tcfg.to_dict())
     res['curve'] = curve.rows

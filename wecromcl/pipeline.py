@@ -28,7 +28,7 @@ from .train import EpochTable, RunLog
 
 # %% auto #0
 __all__ = ['SPOTTER_RUN_FILES', 'pseudo_label', 'point_source', 'run_checkpoint', 'SpotterCheckpoint', 'train_spotter',
-           'spotter_e2e', 'trivial_result', 'bench_spotter']
+           'spotter_result', 'spotter_e2e', 'trivial_result', 'bench_spotter']
 
 # %% ../nbs/25_pipeline.ipynb #1d8b8a18
 def pseudo_label(*,
@@ -161,13 +161,15 @@ def train_spotter(*,
     return path
 
 # %% ../nbs/25_pipeline.ipynb #94da0d50
+def spotter_result(model: Spotter, gts: dict, root: Path) -> dict:
+    "What `model` reads in the images of `gts` under `root`, as a result file holds it: {image: {text, points, scores}}."
+    spots = {k: spot_images(model, [read_image(root/k)])[0] for k in gts}
+    return {k: {'text': [s.text for s in sp], 'points': [list(s.point) for s in sp], 'scores': [s.score for s in sp]}
+            for k, sp in spots.items()}
+
 def spotter_e2e(model: Spotter, gts: dict, root: Path) -> dict:
     "SPTS's end-to-end metric (no lexicon, every score) of `model` reading the images of `gts` under `root`."
-    keys = list(gts)
-    spots = [spot_images(model, [read_image(root/k)])[0] for k in keys]
-    result = {k: {'text': [s.text for s in sp], 'points': [list(s.point) for s in sp], 'scores': [s.score for s in sp]}
-              for k, sp in zip(keys, spots)}
-    return e2e_metric(result, gts, thresholds=(0.0,))
+    return e2e_metric(spotter_result(model, gts, root), gts, thresholds=(0.0,))
 
 def trivial_result(train_labels: dict, gts: dict, root: Path) -> dict:
     "The trivial baseline: the training set's most frequent word at the centre of every image, score 1."
