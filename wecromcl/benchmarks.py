@@ -277,22 +277,26 @@ def bench_train(json: str | None = None,  # also write the result to this JSON f
 
 # %% ../nbs/90_benchmarks.ipynb #c59e3f74
 def bench_emergence(minutes: float = 5.0,  # training budget of each run
+                    steps: int | None = None,  # or this many steps each (in place of --minutes)
                     levers: list[str] | None = None,  # levers to ablate (default: all)
                     n_eval: int = 100,  # held-out images per evaluation
                     every: int = 2,     # evaluate every this many epochs
                     device: str | None = None,  # torch device (default: cuda when available)
                     json: str = 'outputs/bench/emergence.json',  # JSON report
                     ):
-    "The ablation: the tiny recipe, without each lever, and without any, trained from scratch for the same minutes."
+    "The ablation: the tiny recipe, without each lever, and without any, trained for the same minutes (or steps)."
+    check_numbers(minutes=minutes, steps=steps, n_eval=n_eval)
+    if steps: minutes = None
     rows = []
-    print(f"{'run':<24}{'minutes':>8}{'steps':>7}{'Hmean':>8}{'random':>8}{'in polygon':>11}{'random':>8}")
+    print(f"{'run':<24}{'minutes':>8}{'steps':>7}{'Hmean':>8}{'random':>8}{'in polygon':>11}{'random':>8}{'text cos':>10}{'map diff':>10}")
     for name, (m, t) in ablation_configs(levers).items():
-        r = emergence_run(m, t, minutes, n_eval, every, device=device)
-        f = r['final']
-        rows.append(dict(run=name, model_config=m.to_dict(), train_config=t.to_dict(), curve=r['curve'], **f))
+        r = emergence_run(m, t, minutes, n_eval, every, device=device, steps=steps)
+        f, s = r['final'], r['start']
+        rows.append(dict(run=name, model_config=m.to_dict(), train_config=t.to_dict(), start=s, curve=r['curve'], **f))
         print(f"{name:<24}{f['minutes']:>8.1f}{f['epoch'] * t.epoch_len:>7}{f['anchor_hmean']:>8.3f}{f['anchor_hmean_random']:>8.3f}"
-              f"{f['point_in_polygon']:>11.3f}{f['point_in_polygon_random']:>8.3f}", flush=True)
-    report = dict(benchmark='emergence', minutes=minutes, n_eval=n_eval, eval_seed=EVAL_SEED, device=device or 'default',
+              f"{f['point_in_polygon']:>11.3f}{f['point_in_polygon_random']:>8.3f}{s['text_cos']:>5.2f}→{f['text_cos']:.2f}"
+              f"{f['map_diff']:>10.3f}", flush=True)
+    report = dict(benchmark='emergence', minutes=minutes, steps=steps, n_eval=n_eval, eval_seed=EVAL_SEED, device=device or 'default',
                   machine=machine_info(device or 'cpu'), runs=rows)
     print(f'wrote {save_json(report, json, indent=1)}')
     return report

@@ -7,11 +7,14 @@ from __future__ import annotations
 from pathlib import Path
 import torch
 from .core import asset, atomic_write, read_checkpoint  # the one reader lives in core, below `official`
+from .image_encoder import load_imagenet
+from .text_encoder import TEXT_PARTS
 from .model import WeCromCL, WeCromCLConfig
 from .official import load_official
 
 # %% auto #0
-__all__ = ['KIT_FORMAT', 'SHIPPED_WEIGHTS', 'write_checkpoint', 'load_model', 'save_model', 'load_checkpoint']
+__all__ = ['KIT_FORMAT', 'SHIPPED_WEIGHTS', 'SHIPPED_READER', 'write_checkpoint', 'load_model', 'save_model', 'load_checkpoint',
+           'init_image_side']
 
 # %% ../nbs/09a_checkpoint.ipynb #81109456
 KIT_FORMAT = 'wecromcl-stage1'  # the `format` entry of checkpoints written by the kit
@@ -52,3 +55,31 @@ def load_checkpoint(path, fmt: str = KIT_FORMAT) -> dict:
         found = f"format {ck['format']!r}" if isinstance(ck, dict) and 'format' in ck else 'no format'
         raise ValueError(f"{path} is not a {fmt!r} checkpoint ({found})")
     return ck
+
+# %% ../nbs/09a_checkpoint.ipynb #b62d1f02
+SHIPPED_READER = ('weights', 'reader.pth')  # the kit's `tiny` ResNet pretrained as a line reader (`26_reader`), under `data/`
+
+def _image_side(sd: dict) -> dict:
+    "The entries of a stage-1 state dict outside the text tower (`TEXT_PARTS`), without DDP's `module.` prefix."
+    sd = {k.removeprefix('module.'): v for k, v in sd.items()}
+    return {k: v for k, v in sd.items() if k.split('.')[0] not in TEXT_PARTS}
+
+def init_image_side(model: WeCromCL, path) -> WeCromCL:
+    "Load `path`'s image side into `model` (`reader`, `shipped`, a stage-1 checkpoint, or a ResNet state dict); the text tower stays."
+    path = {'reader': asset(*SHIPPED_READER), 'shipped': asset(*SHIPPED_WEIGHTS)}.get(str(path), path)
+    ck = read_checkpoint(path)
+    if not isinstance(ck, dict): raise ValueError(f'{path}: not a state dict (a {type(ck).__name__})')
+    if 'format' in ck and ck['format'] != KIT_FORMAT:
+        raise ValueError(f"{path} is a {ck['format']!r} checkpoint, not a stage-1 model or a ResNet")
+    sd = ck['model'] if 'format' in ck else ck
+    if not any(k.removeprefix('module.').startswith('token_embedding') for k in sd):  # no text tower: a bare ResNet
+        load_imagenet(model.backbone, path); return model
+    own, new = _image_side(model.state_dict()), _image_side(sd)
+    unfit = f'{path}: its image side does not fit this model:'
+    keys = sorted(set(own) ^ set(new))
+    if keys: raise ValueError(f"{unfit} {keys[0]} is {'missing' if keys[0] in own else 'not in the model'} ({len(keys)} keys differ)")
+    bad = [k for k in own if own[k].shape != new[k].shape]
+    if bad: raise ValueError(f'{unfit} {bad[0]} has shape {tuple(new[bad[0]].shape)}, the model {tuple(own[bad[0]].shape)} '
+                             f'({len(bad)} shapes differ)')
+    model.load_state_dict({k: v.to(own[k].dtype) for k, v in new.items()}, strict=False)
+    return model

@@ -13,8 +13,8 @@ from .transforms import prepare_image
 from .checkpoint import SHIPPED_WEIGHTS, load_checkpoint, load_model, save_model
 from .locate import locate_image
 from . import viz
-from .metric import COLLAPSE_COS, evaluate_model
-from .learner import TrainConfig
+from .metric import evaluate_model, text_collapsed
+from .learner import TrainConfig, text_recipe
 from .train import train, TIME_GUARD
 
 # %% auto #0
@@ -65,8 +65,10 @@ def demo(out: str = 'outputs/demo',  # folder for the report
     metrics['n_eval_images'], metrics['n_eval_words'] = metrics.pop('n_images'), metrics.pop('n_words')
     metrics.update(train_minutes=s['train_minutes'], train_images_per_s=s['train_images_per_s'], train_steps=s['steps'],
                    train_images=s['images'], train_long_side=side, device=s['device'], torch_threads=torch.get_num_threads(),
-                   train_workers=s['workers'], collapsed_epochs=s['collapsed_epochs'],
+                   train_workers=s['workers'], collapsed_epochs=s['collapsed_epochs'], text_cos_start=s.get('text_cos_start'),
+                   text_recipe=text_recipe(TrainConfig.from_dict(s['train_config'])), backbone_init=s.get('backbone_init'),
                    map_uniform=_uniform_peak(model, samples[0].image, side))
+    metrics['collapsed'] = text_collapsed(metrics['text_cos'], metrics['text_cos_start'])
     shipped = assets_dir().joinpath(*SHIPPED_WEIGHTS)
     if shipped.is_file():  # the kit's pretrained weights on the same images, for comparison
         print(f"== the shipped weights ({'/'.join(SHIPPED_WEIGHTS)} of the kit's assets) on the same images")
@@ -81,22 +83,25 @@ def demo(out: str = 'outputs/demo',  # folder for the report
     f = lambda v: 'n/a' if v is None else f'{v:.4f}'
     shipped_maps = ('\nThe same images with the shipped weights (how they were trained: `data/weights/README.md`):\n\n'
                     '![heatmaps of the shipped weights](heatmaps_shipped.png)\n' if shipped.is_file() else '')
-    collapse_note = ('' if metrics['text_cos'] < COLLAPSE_COS else
-                     f"\n**The text tower collapsed**: the probe words share one feature (mean cosine {metrics['text_cos']:.3f}), "
-                     "so every word gets the same map and the anchors above are not localization.\n")
+    start = metrics['text_cos_start']
+    collapse_note = ('' if not metrics['collapsed'] else
+                     f"\n**The text tower collapsed**: the probe words' features merged (mean cosine {metrics['text_cos']:.3f}, from "
+                     f"{f(start)} at the start), so the words' maps are nearly the same and the anchors above are not localization.\n")
+    image_side = f"started from `{metrics['backbone_init']}`" if metrics['backbone_init'] else 'from random weights'
     report = f"""# wecromcl demo
 
-Tiny stage-1 model trained from scratch on the kit's synthetic generator (`{s['train_config']['synth']}` preset: 2-6 words) for
+Tiny stage-1 model trained on the kit's synthetic generator (`{s['train_config']['synth']}` preset: 2-6 words) for
 {metrics['train_minutes']:.1f} min on `{metrics['device']}` ({metrics['train_steps']} steps, {metrics['train_images']} images,
-{f(metrics['train_images_per_s'])} images/s in training steps, training long side {side}), then evaluated on {metrics['n_eval_images']}
-held-out synthetic images (seed {EVAL_SEED}; {metrics['n_eval_words']} words).
+{metrics['train_images_per_s'] or 0:.1f} images/s in training steps, training long side {side}), then evaluated on {metrics['n_eval_images']}
+held-out synthetic images (seed {EVAL_SEED}; {metrics['n_eval_words']} words). Recipe: image side {image_side};
+{metrics['text_recipe']}.
 
 | metric | this run | uniformly random points | shipped weights (`data/weights/tiny.pth`) |
 |---|---|---|---|
 | anchor Hmean, official sweep (threshold chosen on this set) | {f(metrics['anchor_hmean'])} | {f(metrics['anchor_hmean_random'])} | {f(metrics.get('shipped_anchor_hmean'))} |
 | anchor Hmean, fixed threshold 0 | {f(metrics['anchor_hmean_fixed_threshold'])} | {f(metrics['anchor_hmean_random_fixed_threshold'])} | {f(metrics.get('shipped_anchor_hmean_fixed_threshold'))} |
 | point inside a same-text polygon | {f(metrics['point_in_polygon'])} | {f(metrics['point_in_polygon_random'])} | {f(metrics.get('shipped_point_in_polygon'))} |
-| probe words' text features, mean pairwise cosine (collapsed at >= {COLLAPSE_COS}) | {f(metrics['text_cos'])} | | {f(metrics.get('shipped_text_cos'))} |
+| probe words' text features, mean pairwise cosine ({f(start)} at the start; collapsed once half the spread 1 − cos is gone) | {f(metrics['text_cos'])} | | {f(metrics.get('shipped_text_cos'))} |
 | attention-map peak (a uniform map: {f(metrics['map_uniform'])}) | {f(metrics['map_peak'])} | | {f(metrics.get('shipped_map_peak'))} |
 | L1 distance between two words' maps of one image (0 to 2) | {f(metrics['map_diff'])} | | {f(metrics.get('shipped_map_diff'))} |
 
@@ -115,7 +120,7 @@ Files: `metrics.json`, `run/` (checkpoint.pth, log.csv, losses.json, summary.jso
     print(f"anchor Hmean {f(metrics['anchor_hmean'])} (fixed threshold {f(metrics['anchor_hmean_fixed_threshold'])}); "
           f"random points {f(metrics['anchor_hmean_random'])}; point in polygon {f(metrics['point_in_polygon'])} "
           f"(random {f(metrics['point_in_polygon_random'])}); probe words' cosine {f(metrics['text_cos'])}"
-          + (' (collapsed)' if metrics['text_cos'] >= COLLAPSE_COS else ''))
+          + (' (collapsed)' if metrics['collapsed'] else ''))
     print(f"wrote {out/'report.md'}, {out/'metrics.json'}")
     return metrics
 

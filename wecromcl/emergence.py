@@ -12,6 +12,7 @@ from .core import EVAL_SEED, default_device, unwrapped
 from .formats import to_eval_gts
 from .synth import SYNTH_STREAM, SynthConfig, SynthDataset, synth_eval_samples
 from .model import WeCromCL, WeCromCLConfig
+from .checkpoint import init_image_side
 from .metric import evaluate_model
 from .learner import TrainConfig, TimeBudget, fit_stage1, stage1_dls, stage1_learner
 from .train import steps_for
@@ -34,6 +35,9 @@ LEVERS: dict[str, Callable[[WeCromCLConfig, TrainConfig], Configs]] = {  # lever
     'padding': lambda m, t: (_image(m, padding='zeros'), t),
     'length_embedding': lambda m, t: (_text(m, length_embedding=False), t),
     'positives': lambda m, t: (m, t.replace(positives='one')),
+    'text_rate': lambda m, t: (m, t.replace(text_lr=1., text_warmup=0.)),
+    'backbone_init': lambda m, t: (m, t.replace(backbone_init=None)),
+    'optimizer': lambda m, t: (m, t.replace(**{k: getattr(TrainConfig.preset('official'), k) for k in ('optimizer', 'schedule', 'lr', 'wd')})),
 }
 
 def ablation_configs(levers: list[str] | None = None,  # levers to take out one at a time (default: all)
@@ -57,7 +61,9 @@ class EmergenceCurve(Callback):
     def __init__(self, samples, max_side: int, every: int = 1):
         self.samples, self.max_side, self.every = samples, max_side, every
         self.gts = to_eval_gts(samples, polygons=True)
-    def before_fit(self): self.seconds, self.rows = 0., []
+    def before_fit(self):
+        self.seconds, self.rows = 0., []
+        self.start = self.measure(epoch=0)   # the untrained figures: drift is judged from them
     def before_batch(self):
         if self.training: self.t0 = time.perf_counter()
     def after_batch(self):
@@ -66,22 +72,27 @@ class EmergenceCurve(Callback):
         if (self.epoch + 1) % self.every == 0 or self.epoch + 1 == self.n_epoch: self.rows.append(self.measure())
     def after_cancel_fit(self):
         if not self.rows or self.rows[-1]['epoch'] != self.epoch + 1: self.rows.append(self.measure())
-    def measure(self) -> dict:
+    def measure(self, epoch: int | None = None) -> dict:
         m = evaluate_model(unwrapped(self.model), self.samples, self.max_side, self.gts)
-        return dict(epoch=self.epoch + 1, minutes=self.seconds / 60, **m)
+        return dict(epoch=self.epoch + 1 if epoch is None else epoch, minutes=self.seconds / 60, **m)
 
 # %% ../nbs/11_emergence.ipynb #d23fb455
-def emergence_run(mcfg: WeCromCLConfig, tcfg: TrainConfig, minutes: float, n_eval: int = 100, every: int = 2,
-                  eval_seed: int = EVAL_SEED, device: str | None = None) -> dict:
-    "Train `mcfg` with `tcfg` on the generator for about `minutes`; the Hmean / point-in-polygon curve and the model."
+def emergence_run(mcfg: WeCromCLConfig, tcfg: TrainConfig, minutes: float | None = None, n_eval: int = 100, every: int = 2,
+                  eval_seed: int = EVAL_SEED, device: str | None = None,
+                  steps: int | None = None,  # train this many steps in place of `minutes`
+                  ) -> dict:
+    "Train `mcfg` with `tcfg` on the generator for about `minutes` (or `steps`); the Hmean / point-in-polygon curve and the model."
+    if (minutes is None) == (steps is None): raise ValueError('give one of minutes and steps')
     source = SynthDataset(SynthConfig.preset(tcfg.synth), seed=tcfg.seed, n=SYNTH_STREAM)
     samples = synth_eval_samples(n_eval, eval_seed, tcfg.synth)
     dev = default_device(device)
     torch.manual_seed(tcfg.seed)
+    model = WeCromCL(mcfg)
+    if tcfg.backbone_init: init_image_side(model, tcfg.backbone_init)
     curve = EmergenceCurve(samples, tcfg.size, every)
-    learn = stage1_learner(stage1_dls(source, None, tcfg, device=dev), WeCromCL(mcfg).to(dev), tcfg, cbs=[curve])
+    learn = stage1_learner(stage1_dls(source, None, tcfg, device=dev), model.to(dev), tcfg, cbs=[curve])
     learn.remove_cb(learn.progress)
     learn.logger = lambda *a: None
-    n_epoch = max(1, math.ceil(steps_for(learn, minutes) / tcfg.epoch_len))
-    fit_stage1(learn, n_epoch, cbs=[TimeBudget(minutes)])
-    return dict(curve=curve.rows, final=curve.rows[-1], model=learn.model)
+    n_epoch = max(1, math.ceil((steps or steps_for(learn, minutes)) / tcfg.epoch_len))
+    fit_stage1(learn, n_epoch, cbs=[TimeBudget(minutes)] if minutes else [])
+    return dict(curve=curve.rows, final=curve.rows[-1], start=curve.start, model=learn.model)

@@ -13,7 +13,7 @@ import numpy as np
 import torch
 from fastai.basics import (DataLoader, DataLoaders, Learner, Callback, CancelFitException, Adam, SGD,
                            AvgMetric, Metric, rank_distrib, L)
-from fastai.callback.schedule import ParamScheduler, SchedPoly
+from fastai.callback.schedule import ParamScheduler
 from .core import (EASY_SEED_OFFSET, STREAM_AUGMENT, STREAM_TRAIN_BATCH, STREAM_VALID_BATCH, Config, eval_mode,
                            model_device, unwrapped)
 from .charset import encode
@@ -25,17 +25,17 @@ from .text_encoder import FrozenTextTable
 from .objective import (BatchSample, add_in_image_negatives, char_presence, negative_pool, sample_batch, stage1_accuracy,
                                 stage1_contrastive, stage1_loss)
 from .transforms import normalize_image, pad_images, random_resize, train_augment
-from .checkpoint import write_checkpoint
+from .checkpoint import init_image_side, write_checkpoint
 from .locate import locate_dataset
 from . import viz
-from .metric import COLLAPSE_COS, PROBE_WORDS, evaluate_anchors, map_spread, text_spread
+from .metric import PROBE_WORDS, evaluate_anchors, map_spread, spread_kept, text_collapsed, text_spread
 
 # %% auto #0
-__all__ = ['TrainConfig', 'official', 'tiny', 'valid_plan', 'image_positives', 'Stage1DL', 'default_workers', 'stage1_dls',
-           'Stage1DataLoaders', 'AnchorHmean', 'CollapseProbe', 'Stage1Learner', 'stage1_learner', 'freeze_text',
-           'TextFreeze', 'EpochSeed', 'fit_stage1', 'float_output', 'Stage1MixedPrecision', 'Stage1Preds',
-           'numpy_rng_state', 'plain_state', 'set_numpy_rng_state', 'save_checkpoint', 'restore_checkpoint',
-           'Checkpoint', 'TimeBudget']
+__all__ = ['TrainConfig', 'official', 'text_recipe', 'tiny', 'valid_plan', 'image_positives', 'Stage1DL', 'default_workers',
+           'stage1_dls', 'Stage1DataLoaders', 'AnchorHmean', 'CollapseProbe', 'Stage1Learner', 'stage1_learner',
+           'freeze_text', 'TextFreeze', 'text_splitter', 'TextRate', 'EpochSeed', 'poly_rate', 'fit_stage1',
+           'float_output', 'Stage1MixedPrecision', 'Stage1Preds', 'numpy_rng_state', 'plain_state',
+           'set_numpy_rng_state', 'save_checkpoint', 'restore_checkpoint', 'Checkpoint', 'TimeBudget']
 
 # %% ../nbs/10_learner.ipynb #bcbd9659
 @dataclass
@@ -65,15 +65,26 @@ class TrainConfig(Config):
     char_loss: float = 0.0             # weight of the character-presence loss (needs `char_head`; 0: off, official)
     text_uniformity: float = 0.0       # weight of `text_uniformity` on the batch's words, against collapse (0: off, official)
     text_freeze: float = 0.0           # share of the run (from its start) with the text tower frozen (0: never, official)
+    text_lr: float = 1.0               # the text tower's rate, a multiple of the rest's (1: the same, official)
+    text_warmup: float = 0.0           # share of the run after the thaw over which the text tower's rate rises from 0 (0: none)
+    backbone_init: str | None = None   # the image side starts from these weights (`init_image_side`); None: random (official: ImageNet's)
 
 @TrainConfig.register
 def official(): return TrainConfig()
 
+def text_recipe(cfg: TrainConfig) -> str:
+    "How `cfg` trains the text tower, in words (the training line and the demo report say it)."
+    if cfg.text_freeze >= 1: return 'text tower frozen at its initialization'
+    trained = 'trained' + ('' if cfg.text_lr == 1 else f' at {cfg.text_lr:g}x the rate') + \
+              (f', its rate warmed up over {cfg.text_warmup:.0%} of the run' if cfg.text_warmup else '')
+    return 'text tower ' + (f'frozen for the first {cfg.text_freeze:.0%} of the run, then {trained}' if cfg.text_freeze else trained)
+
 @TrainConfig.register
 def tiny():
-    "CPU recipe: 160 px images with 2-6 words, B = 16, every word a positive, Adam(W) 1e-3 one-cycle, curriculum, text tower frozen (`11_emergence`)."
+    "CPU recipe: 160 px, 2-6 words, B = 16, every word a positive, Adam(W) 1e-3 one-cycle, curriculum, the kit's reader ResNet, a gentle text tower (`11_emergence`)."
     return TrainConfig(size=160, bs=16, epoch_len=25, optimizer='adam', schedule='one_cycle', lr=1e-3, wd=1e-4,
-                       synth='small', curriculum=0.5, text_freeze=1.0, positives='all')
+                       synth='small', curriculum=0.5, positives='all', backbone_init='reader',
+                       text_freeze=0.25, text_lr=0.1, text_warmup=0.25)
 
 # %% ../nbs/10_learner.ipynb #1c213bd0
 def _seed_rng(*keys) -> np.random.Generator:
@@ -237,20 +248,23 @@ class _ProbeMetric(Metric):
     def name(self): return self.key
 
 class CollapseProbe:
-    "Text-feature spread of `words` and map spread on `samples`, measured once per validation; flags a collapse."
-    KEYS = ('text_cos', 'text_norm', 'map_peak', 'map_diff')
+    "Text-feature spread of `words` and map spread on `samples`, measured once per validation; flags a collapse from `start`."
+    KEYS = ('text_cos', 'text_kept', 'text_norm', 'map_peak', 'map_diff')
     def __init__(self, samples: Sequence[Sample] = (), max_side: int = 256, words: Sequence[str] = PROBE_WORDS,
-                 n_images: int = 16):
+                 n_images: int = 16, start: float | None = None):  # start: `text_cos` before training (`text_collapsed`)
         self.samples = [s for s in samples if len({w.text.lower() for w in s.words}) >= 2][:n_images]
         self.max_side, self.words, self.model, self.values, self.collapsed_epochs = max_side, list(words), None, None, 0
+        self.start = start
     def metrics(self) -> list[Metric]: return [_ProbeMetric(self, k) for k in self.KEYS]
     def measure(self) -> dict:
         if self.values is None and self.model is not None:
             with eval_mode(self.model) as m: self.values = {**text_spread(m, self.words), **map_spread(m, self.samples, self.max_side)}
-            if self.values['text_cos'] >= COLLAPSE_COS:
+            self.values['text_kept'] = None if self.start is None else spread_kept(self.values['text_cos'], self.start)
+            if text_collapsed(self.values['text_cos'], self.start):
                 self.collapsed_epochs += 1
+                since = 'no start known' if self.start is None else f'{self.start:.3f} at the start'
                 print(f"collapse: the text features of the probe words have mean cosine {self.values['text_cos']:.3f} "
-                      f">= {COLLAPSE_COS} (one vector for every word; every word's map is the same)", flush=True)
+                      f"({since}): the words are merging into one vector, and so are their maps", flush=True)
         return self.values or dict.fromkeys(self.KEYS)
 
 # %% ../nbs/10_learner.ipynb #e1c9c1cc
@@ -278,9 +292,14 @@ def stage1_learner(dls: DataLoaders, model=None, cfg: TrainConfig | None = None,
     if model is None:
         torch.manual_seed(cfg.seed)
         model = WeCromCL(model_cfg or WeCromCLConfig.preset('tiny'))
+        if cfg.backbone_init: init_image_side(model, cfg.backbone_init)
     opt = Adam if cfg.optimizer == 'adam' else partial(SGD, mom=cfg.mom, decouple_wd=False)
     ms = cfg.val_max_side if cfg.val_max_side > 0 else cfg.size
-    probe = CollapseProbe(anchor_samples or (), ms)
+    with eval_mode(model) as m: start = text_spread(m)['text_cos']   # the spread that collapse is judged against
+    probe = CollapseProbe(anchor_samples or (), ms, start=start)
+    # the text tower in a parameter group of its own; a part-time freeze holds it by a zero rate too (what DDP uses)
+    own_rate = cfg.text_lr != 1 or cfg.text_warmup > 0 or 0 < cfg.text_freeze < 1
+    if own_rate: kwargs.setdefault('splitter', text_splitter)
     metrics = [AvgMetric(stage1_contrastive), AvgMetric(stage1_accuracy)] + probe.metrics()
     if anchor_samples:
         metrics += [AnchorHmean(anchor_samples, anchor_gts, ms, root=anchor_root),
@@ -291,6 +310,7 @@ def stage1_learner(dls: DataLoaders, model=None, cfg: TrainConfig | None = None,
     learn.train_cfg, learn.collapse_probe = cfg, probe
     learn.add_cb(EpochSeed())
     if cfg.text_freeze: learn.add_cb(TextFreeze(cfg.text_freeze))
+    if own_rate: learn.add_cb(TextRate(cfg.text_lr, cfg.text_freeze, cfg.text_warmup))
     head = getattr(unwrapped(model), 'char_head', None)
     if head is not None: head.requires_grad_(cfg.char_loss > 0)  # only the char loss trains it; DDP refuses parameters without gradients
     return learn
@@ -314,6 +334,22 @@ class TextFreeze(Callback):
         if self.training: self._freeze(self.words)
     def after_fit(self): freeze_text(self.model, False)
 
+def text_splitter(model) -> list[list]:
+    "Two parameter groups, the text tower's last (frozen or not), so that `TextRate` can give it a rate of its own."
+    text = {id(p) for p in unwrapped(model).text_parameters()}
+    return [[p for p in model.parameters() if id(p) not in text], [p for p in model.parameters() if id(p) in text]]
+
+class TextRate(Callback):
+    "The text tower's rate: `mult` times the rest's, rising linearly from 0 over `warmup` of the run after `thaw`."
+    order = 61  # after fastai's `ParamScheduler` (60) has set every group's rate for this batch
+    def __init__(self, mult: float = 1., thaw: float = 0., warmup: float = 0.): self.mult, self.thaw, self.warmup = mult, thaw, warmup
+    def factor(self, pct: float) -> float:
+        "The text tower's rate over the rest's at `pct` of the run (a function of `pct` alone: a resumed run gets the same)."
+        if pct < self.thaw: return 0.
+        return self.mult * (min(1., (pct - self.thaw) / self.warmup) if self.warmup else 1.)
+    def before_batch(self):
+        if self.training: h = self.opt.hypers; h[-1]['lr'] = h[0]['lr'] * self.factor(self.pct_train)
+
 class EpochSeed(Callback):
     "Tell the training loader which epoch it draws (its batches are a function of (seed, epoch, k))."
     order = -5
@@ -323,13 +359,17 @@ class EpochSeed(Callback):
         dl.epoch, dl.n_epoch = self.epoch, self.n_epoch
 
 # %% ../nbs/10_learner.ipynb #fce55767
+def poly_rate(lr: float, pos: float, power: float = 0.9) -> float:
+    "The authors' poly schedule lr·(1 − pos)^power (fastai's `SchedPoly` is another curve: lr·(1 − pos^power))."
+    return lr * (1 - pos) ** power
+
 def fit_stage1(learn: Learner, n_epoch: int, lr: float | None = None, start_epoch: int = 0, cbs=None):
     "Train `n_epoch` epochs with the config's schedule ('one_cycle' or 'poly')."
     cfg = learn.train_cfg
     lr = lr or cfg.lr
     if cfg.schedule == 'one_cycle': return learn.fit_one_cycle(n_epoch, lr, wd=cfg.wd, start_epoch=start_epoch, cbs=cbs)
     if cfg.schedule != 'poly': raise ValueError(f"schedule must be 'one_cycle' or 'poly', not {cfg.schedule!r}")
-    sched = ParamScheduler({'lr': SchedPoly(lr, 0., 0.9)})
+    sched = ParamScheduler({'lr': partial(poly_rate, lr)})
     return learn.fit(n_epoch, lr, wd=cfg.wd, start_epoch=start_epoch, cbs=[sched] + list(cbs or []))
 
 # %% ../nbs/10_learner.ipynb #f55bd68b

@@ -18,9 +18,9 @@ from .model import WeCromCL
 from .locate import locate_dataset
 
 # %% auto #0
-__all__ = ['OFFICIAL_THRESHOLDS', 'PROBE_WORDS', 'COLLAPSE_COS', 'MissingGTError', 'anchor_metric', 'anchor_sweep',
-           'random_result', 'point_in_polygon_rate', 'evaluate_anchors', 'eval_anchors', 'text_spread', 'map_spread',
-           'evaluate_model']
+__all__ = ['OFFICIAL_THRESHOLDS', 'PROBE_WORDS', 'COLLAPSE_COS', 'COLLAPSE_KEEP', 'MissingGTError', 'anchor_metric',
+           'anchor_sweep', 'random_result', 'point_in_polygon_rate', 'evaluate_anchors', 'eval_anchors', 'spread_kept',
+           'text_collapsed', 'text_spread', 'map_spread', 'evaluate_model']
 
 # %% ../nbs/09d_metric.ipynb #106815b1
 OFFICIAL_THRESHOLDS = (0.0, 0.01, 0.02, 0.03, 0.04, 0.05)
@@ -148,7 +148,16 @@ def eval_anchors(*,
 # %% ../nbs/09d_metric.ipynb #9054d160
 PROBE_WORDS = ('hello', 'international', 'x7y', 'the', 'street', 'coffee', 'zebra', 'quantum', 'open', '2024', 'market',
                'kitchen')  # unrelated words whose features must stay apart
-COLLAPSE_COS = 0.9  # probe words more alike than this (mean pairwise cosine) have collapsed onto one vector
+COLLAPSE_COS = 0.9  # without a known start: probe words more alike than this (mean pairwise cosine) have collapsed
+COLLAPSE_KEEP = 0.5  # a trained tower keeping less than this share of its starting spread (1 - text_cos) has collapsed
+
+def spread_kept(text_cos: float, start: float) -> float:
+    "The share of the starting spread 1 - `start` that a probe cosine `text_cos` keeps (1 at the start, 0 collapsed)."
+    return (1 - text_cos) / max(1 - start, 1e-9)
+
+def text_collapsed(text_cos: float, start: float | None = None) -> bool:
+    "Whether the probe's `text_cos` means collapse: under `COLLAPSE_KEEP` of the `start`'s spread kept, or >= `COLLAPSE_COS` without a start."
+    return text_cos >= COLLAPSE_COS if start is None else spread_kept(text_cos, start) < COLLAPSE_KEEP
 
 @torch.no_grad()
 def text_spread(model, words: Sequence[str] = PROBE_WORDS) -> dict:

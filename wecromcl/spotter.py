@@ -15,15 +15,14 @@ from torchvision.ops import FrozenBatchNorm2d
 from .core import Config, asset, read_checkpoint
 from .image_encoder import ImageEncoder, ImageEncoderConfig, ResNet, load_imagenet
 from .model import WeCromCLConfig
-from .checkpoint import load_model, write_checkpoint
+from .checkpoint import SHIPPED_READER, load_model, write_checkpoint
 from .sequence import WORD_LEN, Tokens
 
 # %% auto #0
-__all__ = ['SpotterBackbone', 'SpotterPreset', 'ResNetLevel', 'STAGE1_MULTIPLE', 'SHIPPED_READER', 'SPOTTER_FORMAT',
-           'SpotterConfig', 'official', 'tiny', 'tiny_c3', 'freeze_batchnorm', 'Backbone', 'stage1_image_config',
-           'pad_to_multiple', 'sine_embedding', 'EncoderLayer', 'DecoderLayer', 'Embedding', 'Transformer', 'MLP',
-           'Spotter', 'backbone_weights', 'state_dict_errors', 'load_spts', 'init_from_stage1', 'save_spotter',
-           'load_spotter']
+__all__ = ['SpotterBackbone', 'SpotterPreset', 'ResNetLevel', 'STAGE1_MULTIPLE', 'SPOTTER_FORMAT', 'SpotterConfig', 'official',
+           'tiny', 'tiny_c3', 'freeze_batchnorm', 'Backbone', 'stage1_image_config', 'pad_to_multiple',
+           'sine_embedding', 'EncoderLayer', 'DecoderLayer', 'Embedding', 'Transformer', 'MLP', 'Spotter',
+           'backbone_weights', 'state_dict_errors', 'load_spts', 'init_from_stage1', 'save_spotter', 'load_spotter']
 
 # %% ../nbs/21_spotter.ipynb #4b94d133
 SpotterBackbone = Literal['resnet', 'stage1_tiny']  # the spotter's image sides, as a checked choice
@@ -259,8 +258,6 @@ class Spotter(nn.Module):
         return self.decode(seq, *self.encode(images, mask))
 
 # %% ../nbs/21_spotter.ipynb #d82047ed
-SHIPPED_READER = ('weights', 'reader.pth')  # the kit's `tiny` ResNet pretrained as a line reader, under `data/`
-
 def backbone_weights(path: str | Path | None) -> str | None:
     "The ResNet file a `--backbone-init` names: `shipped` is the kit's reader (`SHIPPED_READER`), anything else a path."
     if path is None: return None

@@ -17,10 +17,9 @@ from .formats import Sample, Word, load_annotations, load_eval_gts, samples_from
 from .synth import SYNTH_STREAM, SynthConfig, SynthDataset, synth_eval_samples
 from .model import WeCromCL, WeCromCLConfig
 from .official import config_from_official_yaml
-from .checkpoint import load_checkpoint, load_model
-from .metric import COLLAPSE_COS
-from .learner import (TrainConfig, Checkpoint, TimeBudget, fit_stage1, restore_checkpoint, stage1_dls, stage1_learner,
-                               freeze_text)
+from .checkpoint import init_image_side, load_checkpoint, load_model
+from .learner import (TrainConfig, Checkpoint, TextFreeze, TimeBudget, fit_stage1, freeze_text, restore_checkpoint,
+                               stage1_dls, stage1_learner, text_recipe)
 
 # %% auto #0
 __all__ = ['PREFETCH', 'RUN_FILES', 'TIME_GUARD', 'Throughput', 'EpochTable', 'steps_for', 'keep_epochs', 'RunLog', 'train',
@@ -83,18 +82,24 @@ PREFETCH = 2  # batches each worker process draws ahead (torch's default `prefet
 def steps_for(learn, minutes: float, n: int = 4) -> int:
     "Optimizer steps that fit in `minutes`: `n` timed steps on a copy of the model, fed by the real loader and its workers."
     m = copy.deepcopy(learn.model)
-    # the run starts with its text tower frozen: time that. (`TextFreeze` freezes it at `before_fit`, not before: fastai
-    # builds the optimizer from the trainable parameters, so a tower frozen earlier would never thaw into it.)
-    if getattr(getattr(learn, 'train_cfg', None), 'text_freeze', 0): freeze_text(m, True, learn.dls.train.pool.words)
-    opt = torch.optim.SGD([p for p in m.parameters() if p.requires_grad], lr=0.0)
+    batches = iter(learn.dls.train)
+    def median_step(k: int, skip: int) -> float:
+        opt = torch.optim.SGD([p for p in m.parameters() if p.requires_grad], lr=0.0)
+        t, last = [], time.perf_counter()
+        for _, d in zip(range(skip + k), batches):  # (an epoch may hold fewer batches)
+            loss = learn.loss_func(m(*d[:3]), *d[3:]); loss.backward(); opt.step(); opt.zero_grad()
+            t.append(time.perf_counter() - last); last = time.perf_counter()   # waiting for the batch included
+        return float(np.median(t[skip:] or t[1:] or t))
     # not timed: the first step (it starts the workers) and the batches they drew ahead, which come at once
     warm = 1 + PREFETCH * learn.dls.train.fake_l.num_workers
-    t, batches, last = [], iter(learn.dls.train), time.perf_counter()
-    for _, d in zip(range(warm + n), batches):  # (an epoch may hold fewer batches)
-        loss = learn.loss_func(m(*d[:3]), *d[3:]); loss.backward(); opt.step(); opt.zero_grad()
-        t.append(time.perf_counter() - last); last = time.perf_counter()   # waiting for the batch included
+    # a frozen text tower makes a step faster: time the frozen share of the run and the trained share apart. (`TextFreeze`
+    # freezes the learner's own tower at `before_fit`, so that fastai's optimizer holds it for the thaw.)
+    frozen = min(1., getattr(getattr(learn, 'train_cfg', None), 'text_freeze', 0.))
+    seconds = 0.
+    if frozen > 0: freeze_text(m, True, learn.dls.train.pool.words); seconds += frozen * median_step(n, warm)
+    if frozen < 1: freeze_text(m, False); seconds += (1 - frozen) * median_step(n, 0 if frozen else warm)
     del batches
-    return max(1, int(minutes * 60 * 0.85 / float(np.median(t[warm:] or t[1:] or t))))
+    return max(1, int(minutes * 60 * 0.85 / seconds))
 
 # %% ../nbs/10a_train.ipynb #e29e4322
 RUN_FILES = ('checkpoint.pth', 'log.csv', 'losses.json', 'summary.json')  # what a run folder holds
@@ -133,6 +138,7 @@ def train(*,
           minutes: float | None = None,  # train for about this long
           steps: int | None = None,     # or for this many optimizer steps
           init: str | None = None,      # start from these weights (kit checkpoint or official state dict)
+          backbone_init: str | None = None,  # image side from 'reader', 'shipped', a stage-1 checkpoint or a ResNet file (default: the preset's)
           resume: bool = False,         # continue the run in --out from its checkpoint
           overwrite: bool = False,      # start again in an --out that already holds a run (replaces its files)
           config: str | None = None,    # official YAML config (model shapes and trainer settings)
@@ -160,11 +166,13 @@ def train(*,
     if ann and not img_root: raise UsageError('--ann needs --img-root')
     if img_root and not Path(img_root).is_dir(): raise FileNotFoundError(f'--img-root {img_root} is not a folder')
     if not resume and (minutes is None) == (steps is None): raise UsageError('give exactly one of --minutes and --steps')
+    if backbone_init and (init or resume): raise UsageError("--backbone-init starts a new run's image side: not with --init or --resume")
     check_numbers(minutes=minutes, steps=steps, bs=bs, size=size, lr=lr, epoch_len=epoch_len, val=val, workers=workers)
     settings = {}
     if config: mcfg, settings = config_from_official_yaml(config)
     else: mcfg = WeCromCLConfig.preset(preset)
-    cfg = _train_config(preset, config, settings, bs=bs, size=size, lr=lr, epoch_len=epoch_len, seed=seed)
+    cfg = _train_config(preset, config, settings, bs=bs, size=size, lr=lr, epoch_len=epoch_len, seed=seed, backbone_init=backbone_init)
+    if init: cfg = cfg.replace(backbone_init=None)   # every weight comes from --init
     if ck is not None: cfg, mcfg = TrainConfig.from_dict(ck['train_config']), WeCromCLConfig.from_dict(ck['config'])
     if steps is not None and steps < cfg.epoch_len: cfg = cfg.replace(epoch_len=steps)
     # data
@@ -184,12 +192,18 @@ def train(*,
     if init:
         model = load_model(init, preset).train(); mcfg = model.cfg
     else: model = WeCromCL(mcfg)
+    if cfg.backbone_init and ck is None: init_image_side(model, cfg.backbone_init)
     out.mkdir(parents=True, exist_ok=True)
     remove_stale_temporaries(out)
     if ck is not None: keep_epochs(out/'log.csv', int(ck['epoch']))
     thr = Throughput(ck.get('history') if ck is not None else None)
     learn = stage1_learner(dls, model.to(dev), cfg, anchor_samples=vsamples, anchor_gts=gts, anchor_root=root, path=out,
-                           cbs=[Checkpoint(run=dict(data=data, ann=ann, img_root=img_root, val_gts=val_gts, val=val, preset=preset), history=thr.history), RunLog('log.csv', append=resume), thr])
+                           cbs=[ckcb := Checkpoint(run=dict(data=data, ann=ann, img_root=img_root, val_gts=val_gts, val=val, preset=preset,
+                                                             init=init), history=thr.history),
+                                RunLog('log.csv', append=resume), thr])
+    probe = learn.collapse_probe
+    if ck is not None: probe.start = ck.get('text_cos_start', probe.start)   # judged from the run's start, not the resume's
+    ckcb.extra['text_cos_start'] = probe.start
     if (quiet or not sys.stdout.isatty()) and hasattr(learn, 'progress'):  # a bar only where a terminal redraws it
         learn.remove_cb(learn.progress); learn.add_cb(EpochTable())
     start = 0
@@ -204,22 +218,24 @@ def train(*,
     cbs = [TimeBudget(minutes * TIME_GUARD)] if minutes is not None and ck is None else []
     print(f'training {type(model).__name__} ({sum(p.numel() for p in model.parameters()) / 1e6:.2f} M parameters) '
           f'on {dev}: {n_epoch} epochs x {cfg.epoch_len} steps of {cfg.bs} images, {cfg.optimizer} + {cfg.schedule}, '
-          f'lr {cfg.lr:g}, long side {cfg.size}' + (f'; resuming at epoch {start}' if ck is not None else ''))
+          f'lr {cfg.lr:g}, long side {cfg.size}; {text_recipe(cfg)}'
+          + (f'; image side from {cfg.backbone_init}' if cfg.backbone_init else '') + (f'; resuming at epoch {start}' if ck else ''))
     fit_stage1(learn, n_epoch, start_epoch=start, cbs=cbs)
     hist = thr.history()
     save_json(dict(losses=hist['losses'], segments=hist['segments']), out/'losses.json')
     rec = learn.recorder
     last = dict(zip(rec.metric_names[1:-1], [None if v is None else float(v) for v in rec.values[-1]])) if rec.values else {}
     summary = dict(out=str(out), preset=preset, train_config=cfg.to_dict(), epochs=n_epoch, start_epoch=start,
+                   init=init, backbone_init=cfg.backbone_init,
                    steps=hist['steps'], images=hist['images'], train_seconds=hist['train_seconds'],
                    wall_seconds=hist['wall_seconds'], train_minutes=hist['wall_seconds'] / 60, segments=hist['segments'],
                    train_images_per_s=hist['images'] / hist['train_seconds'] if hist['train_seconds'] else None,
-                   last_epoch=last, collapsed_epochs=learn.collapse_probe.collapsed_epochs, workers=dls.train.fake_l.num_workers,
+                   last_epoch=last, collapsed_epochs=probe.collapsed_epochs, text_cos_start=probe.start, workers=dls.train.fake_l.num_workers,
                    checkpoint=str(ck_path), device=str(dev))
     save_json(summary, out/'summary.json', indent=1)
     if summary['collapsed_epochs']:
         print(f"warning: the text tower was collapsed after {summary['collapsed_epochs']} of the run's epochs "
-              f"(text_cos >= {COLLAPSE_COS} in log.csv): its maps do not depend on the word")
+              f"(text_cos in log.csv, from {probe.start:.3f} at the start): its maps barely depend on the word")
     print(f"trained {hist['steps']} steps ({hist['images']} images) in {hist['wall_seconds'] / 60:.1f} min "
           f"({summary['train_images_per_s'] or 0:.2f} images/s in training steps); wrote {ck_path}, {out/'log.csv'}, {out/'summary.json'}")
     return summary
@@ -234,9 +250,8 @@ def stage1_distrib_ctx(learn, **kwargs):
         if dist.is_initialized() and dist.get_backend() == 'gloo':
             t = torch.tensor(t, dtype=torch.long); dist.broadcast(t, rank); return t.tolist()
         return orig(self, t, rank)
-    if 0 < learn.train_cfg.text_freeze < 1:  # DDP fixes the trained parameters when it wraps the model
-        raise ValueError(f'text_freeze={learn.train_cfg.text_freeze}: several processes need the text tower frozen for the '
-                         'whole run (1.0) or not at all (0.0)')
+    if 0 < learn.train_cfg.text_freeze < 1:  # DDP fixes the trained parameters when it wraps the model: there the tower
+        learn.remove_cbs(learn.cbs.filter(lambda c: isinstance(c, TextFreeze)))  # trains from the start at `TextRate`'s zero rate
     DistributedDL._broadcast = _broadcast
     try:
         if cpu: kwargs.setdefault('cpu', True)
