@@ -63,3 +63,27 @@ def test_malformed_yaml(wecromcl, tmp_path):
 def test_bad_choice_is_argparse_usage(wecromcl, tmp_path):
     r = wecromcl('train', '--preset', 'huge', '--out', tmp_path / 'run')
     assert r.returncode == 2 and "invalid choice: 'huge'" in r.stderr and 'Traceback' not in r.stderr
+
+
+class _Payload:
+    def __reduce__(self): return (print, ('unpickled',))
+
+
+@pytest.mark.parametrize('kind', ['missing', 'resnet18', 'wider_stage1', 'pickled'])
+def test_bad_backbone_init(wecromcl, tmp_path, kind):
+    "`train --backbone-init`: a missing file, weights of another architecture, a pickled payload."
+    from wecromcl.checkpoint import save_model
+    from wecromcl.image_encoder import ImageEncoderConfig
+    from wecromcl.model import WeCromCL, WeCromCLConfig
+    f = tmp_path / 'b.pth'
+    if kind == 'resnet18':
+        import torchvision
+        torch.save(torchvision.models.resnet18().state_dict(), f)
+    elif kind == 'wider_stage1':
+        save_model(WeCromCL(WeCromCLConfig.preset('tiny', image=ImageEncoderConfig.preset('tiny', fpn_dim=32))), f)
+    elif kind == 'pickled': torch.save({'model': _Payload()}, f)
+    says = {'missing': 'checkpoint not found', 'resnet18': 'not a ResNet matching this backbone',
+            'wider_stage1': 'its image side does not fit this model: repeated_bifpn', 'pickled': 'refused'}[kind]
+    r = wecromcl(*TRAIN, '--backbone-init', f, '--out', tmp_path / 'run')
+    one_line_error(r, 'b.pth', says)
+    assert 'unpickled' not in r.stdout

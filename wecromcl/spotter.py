@@ -259,9 +259,9 @@ class Spotter(nn.Module):
 
 # %% ../nbs/21_spotter.ipynb #d82047ed
 def backbone_weights(path: str | Path | None) -> str | None:
-    "The ResNet file a `--backbone-init` names: `shipped` is the kit's reader (`SHIPPED_READER`), anything else a path."
+    "The ResNet file a `--backbone-init` names: `shipped` or `reader` is the kit's reader (`SHIPPED_READER`), anything else a path."
     if path is None: return None
-    return str(asset(*SHIPPED_READER)) if str(path) == 'shipped' else str(path)
+    return str(asset(*SHIPPED_READER)) if str(path) in ('shipped', 'reader') else str(path)
 
 # %% ../nbs/21_spotter.ipynb #f01381bb
 SPOTTER_FORMAT = 'wecromcl-spotter'  # the `format` entry of spotter checkpoints written by the kit
