@@ -82,23 +82,23 @@ PREFETCH = 2  # batches each worker process draws ahead (torch's default `prefet
 def steps_for(learn, minutes: float, n: int = 4) -> int:
     "Optimizer steps that fit in `minutes`: `n` timed steps on a copy of the model, fed by the real loader and its workers."
     m = copy.deepcopy(learn.model)
-    batches = iter(learn.dls.train)
-    def median_step(k: int, skip: int) -> float:
-        opt = torch.optim.SGD([p for p in m.parameters() if p.requires_grad], lr=0.0)
-        t, last = [], time.perf_counter()
-        for _, d in zip(range(skip + k), batches):  # (an epoch may hold fewer batches)
-            loss = learn.loss_func(m(*d[:3]), *d[3:]); loss.backward(); opt.step(); opt.zero_grad()
-            t.append(time.perf_counter() - last); last = time.perf_counter()   # waiting for the batch included
-        return float(np.median(t[skip:] or t[1:] or t))
     # not timed: the first step (it starts the workers) and the batches they drew ahead, which come at once
     warm = 1 + PREFETCH * learn.dls.train.fake_l.num_workers
-    # a frozen text tower makes a step faster: time the frozen share of the run and the trained share apart. (`TextFreeze`
-    # freezes the learner's own tower at `before_fit`, so that fastai's optimizer holds it for the thaw.)
+    def median_step() -> float:
+        opt = torch.optim.SGD([p for p in m.parameters() if p.requires_grad], lr=0.0)
+        t, batches, last = [], iter(learn.dls.train), time.perf_counter()
+        for _, d in zip(range(warm + n), batches):  # (an epoch may hold fewer batches)
+            loss = learn.loss_func(m(*d[:3]), *d[3:]); loss.backward(); opt.step(); opt.zero_grad()
+            t.append(time.perf_counter() - last); last = time.perf_counter()   # waiting for the batch included
+        del batches
+        return float(np.median(t[warm:] or t[1:] or t))
+    # a frozen text tower makes a step faster: a stage-1 recipe that freezes it for a share of the run is timed both ways.
+    # (`TextFreeze` freezes the learner's own tower at `before_fit`, so that fastai's optimizer holds it for the thaw.)
     frozen = min(1., getattr(getattr(learn, 'train_cfg', None), 'text_freeze', 0.))
-    seconds = 0.
-    if frozen > 0: freeze_text(m, True, learn.dls.train.pool.words); seconds += frozen * median_step(n, warm)
-    if frozen < 1: freeze_text(m, False); seconds += (1 - frozen) * median_step(n, 0 if frozen else warm)
-    del batches
+    if not frozen: return max(1, int(minutes * 60 * 0.85 / median_step()))
+    freeze_text(m, True, learn.dls.train.pool.words)
+    seconds = frozen * median_step()
+    if frozen < 1: freeze_text(m, False); seconds += (1 - frozen) * median_step()
     return max(1, int(minutes * 60 * 0.85 / seconds))
 
 # %% ../nbs/10a_train.ipynb #e29e4322
