@@ -11,10 +11,9 @@ from fastai.basics import Callback
 from .core import EVAL_SEED, default_device, unwrapped
 from .formats import to_eval_gts
 from .synth import SYNTH_STREAM, SynthConfig, SynthDataset, synth_eval_samples
-from .model import WeCromCL, WeCromCLConfig
-from .checkpoint import init_image_side
+from .model import WeCromCLConfig
 from .metric import evaluate_model
-from .learner import TrainConfig, TimeBudget, fit_stage1, stage1_dls, stage1_learner
+from .learner import TrainConfig, TimeBudget, fit_stage1, new_model, stage1_dls, stage1_learner
 from .train import steps_for
 
 # %% auto #0
@@ -86,9 +85,7 @@ def emergence_run(mcfg: WeCromCLConfig, tcfg: TrainConfig, minutes: float | None
     source = SynthDataset(SynthConfig.preset(tcfg.synth), seed=tcfg.seed, n=SYNTH_STREAM)
     samples = synth_eval_samples(n_eval, eval_seed, tcfg.synth)
     dev = default_device(device)
-    torch.manual_seed(tcfg.seed)
-    model = WeCromCL(mcfg)
-    if tcfg.backbone_init: init_image_side(model, tcfg.backbone_init)
+    model = new_model(mcfg, tcfg)
     curve = EmergenceCurve(samples, tcfg.size, every)
     learn = stage1_learner(stage1_dls(source, None, tcfg, device=dev), model.to(dev), tcfg, cbs=[curve])
     learn.remove_cb(learn.progress)

@@ -32,9 +32,9 @@ from .metric import PROBE_WORDS, evaluate_anchors, map_spread, spread_kept, text
 
 # %% auto #0
 __all__ = ['TrainConfig', 'official', 'text_recipe', 'tiny', 'valid_plan', 'image_positives', 'Stage1DL', 'default_workers',
-           'stage1_dls', 'Stage1DataLoaders', 'AnchorHmean', 'CollapseProbe', 'Stage1Learner', 'stage1_learner',
-           'freeze_text', 'TextFreeze', 'text_splitter', 'TextRate', 'EpochSeed', 'poly_rate', 'fit_stage1',
-           'float_output', 'Stage1MixedPrecision', 'Stage1Preds', 'numpy_rng_state', 'plain_state',
+           'stage1_dls', 'Stage1DataLoaders', 'AnchorHmean', 'CollapseProbe', 'Stage1Learner', 'new_model',
+           'stage1_learner', 'freeze_text', 'TextFreeze', 'text_splitter', 'TextRate', 'EpochSeed', 'poly_rate',
+           'fit_stage1', 'float_output', 'Stage1MixedPrecision', 'Stage1Preds', 'numpy_rng_state', 'plain_state',
            'set_numpy_rng_state', 'save_checkpoint', 'restore_checkpoint', 'Checkpoint', 'TimeBudget']
 
 # %% ../nbs/10_learner.ipynb #bcbd9659
@@ -285,14 +285,19 @@ class Stage1Learner(Learner):
                 panels.append(viz.word_panel(im, hm, [[x * s + s // 2, y * s + s // 2]], [float(hm.max())]))
         return viz.show_panels(panels, words, ncols=ncols, size=3.2, dpi=dpi)
 
+def new_model(model_cfg: WeCromCLConfig, cfg: TrainConfig) -> WeCromCL:
+    "A fresh model drawn from `cfg.seed`, its image side from `cfg.backbone_init` when the recipe names one."
+    torch.manual_seed(cfg.seed)
+    model = WeCromCL(model_cfg)
+    if cfg.backbone_init: init_image_side(model, cfg.backbone_init)
+    return model
+
 def stage1_learner(dls: DataLoaders, model=None, cfg: TrainConfig | None = None, model_cfg=None, anchor_samples=None,
                    anchor_gts: dict | None = None, anchor_root=None, path='.', cbs=None, **kwargs) -> Stage1Learner:
     "A `Stage1Learner`: loss, contrastive loss and accuracy, the collapse probe (+ anchor Hmean when `anchor_samples` are given)."
     cfg = cfg or dls.train.cfg
     if model is None:
-        torch.manual_seed(cfg.seed)
-        model = WeCromCL(model_cfg or WeCromCLConfig.preset('tiny'))
-        if cfg.backbone_init: init_image_side(model, cfg.backbone_init)
+        model = new_model(model_cfg or WeCromCLConfig.preset('tiny'), cfg)
     opt = Adam if cfg.optimizer == 'adam' else partial(SGD, mom=cfg.mom, decouple_wd=False)
     ms = cfg.val_max_side if cfg.val_max_side > 0 else cfg.size
     with eval_mode(model) as m: start = text_spread(m)['text_cos']   # the spread that collapse is judged against

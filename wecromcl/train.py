@@ -15,11 +15,11 @@ import torch.distributed as dist
 from .core import VAL_SEED_OFFSET, Preset, UsageError, atomic_write, check_numbers, default_device, remove_stale_temporaries, save_json
 from .formats import Sample, Word, load_annotations, load_eval_gts, samples_from_annotations
 from .synth import SYNTH_STREAM, SynthConfig, SynthDataset, synth_eval_samples
-from .model import WeCromCL, WeCromCLConfig
+from .model import WeCromCLConfig
 from .official import config_from_official_yaml
-from .checkpoint import init_image_side, load_checkpoint, load_model
+from .checkpoint import load_checkpoint, load_model
 from .learner import (TrainConfig, Checkpoint, TextFreeze, TimeBudget, fit_stage1, freeze_text, restore_checkpoint,
-                               stage1_dls, stage1_learner, text_recipe)
+                               new_model, stage1_dls, stage1_learner, text_recipe)
 
 # %% auto #0
 __all__ = ['PREFETCH', 'RUN_FILES', 'TIME_GUARD', 'Throughput', 'EpochTable', 'steps_for', 'keep_epochs', 'RunLog', 'train',
@@ -191,8 +191,7 @@ def train(*,
     torch.manual_seed(cfg.seed)
     if init:
         model = load_model(init, preset).train(); mcfg = model.cfg
-    else: model = WeCromCL(mcfg)
-    if cfg.backbone_init and ck is None: init_image_side(model, cfg.backbone_init)
+    else: model = new_model(mcfg, cfg)   # (a resumed run's weights replace these below)
     out.mkdir(parents=True, exist_ok=True)
     remove_stale_temporaries(out)
     if ck is not None: keep_epochs(out/'log.csv', int(ck['epoch']))
