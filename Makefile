@@ -33,15 +33,18 @@ $(BUILT): $(DEPS) setup.py $(EXT_SRC)
 demo: $(BUILT)
 	$(BIN)/wecromcl demo
 
-# The notebooks are the source: exporting them must not change wecromcl/ or README.md (compared before and after,
-# so uncommitted but exported work passes; on a clean clone any difference fails)
-SYNC_STATE = { git status --porcelain -- wecromcl README.md; git diff -- wecromcl README.md; } | md5sum
+# The notebooks are the source: exporting them must not change wecromcl/ or README.md, nor the index of
+# docs/results.md its records (compared before and after, so uncommitted but exported work passes; on a clean clone
+# any difference fails)
+GENERATED = wecromcl README.md docs/results.md
+SYNC_STATE = { git status --porcelain -- $(GENERATED); git diff -- $(GENERATED); } | md5sum
 export: $(BUILT)
-	@before=$$($(SYNC_STATE)); $(BIN)/nbdev_export && $(BIN)/python tools/make_readme.py || exit 1; \
+	@before=$$($(SYNC_STATE)); $(BIN)/nbdev_export && $(BIN)/python tools/make_readme.py \
+		&& $(BIN)/python tools/results_index.py || exit 1; \
 	if [ "$$before" != "$$($(SYNC_STATE))" ]; then \
-		echo "nbdev_export changed wecromcl/ or README.md: the notebooks and the package disagree; commit both"; \
-		git status --short -- wecromcl README.md; exit 1; fi
-	@echo "sync check: wecromcl/ and README.md match nbs/"
+		echo "make export changed $(GENERATED): the sources and what is written from them disagree; commit both"; \
+		git status --short -- $(GENERATED); exit 1; fi
+	@echo "sync check: wecromcl/, README.md and docs/results.md match nbs/ and docs/results/"
 
 nbtest: $(BUILT)
 	$(BIN)/nbdev_test --n_workers 2 --timing

@@ -26,6 +26,8 @@ def test_help_is_fast_and_complete(wecromcl):
     from wecromcl.cli import COMMANDS
     t0 = time.perf_counter(); r = wecromcl('--help'); dt = time.perf_counter() - t0
     assert r.returncode == 0 and all(name in r.stdout for name in COMMANDS) and dt < 2, (dt, r.stderr)
+    names = {l.split()[0] for l in r.stdout.splitlines() if l.startswith('  ') and not l.startswith('   ')}
+    assert set(COMMANDS) <= names, 'a command name runs into its summary'
     for name in [n for n, t in COMMANDS.items() if not isinstance(t, dict)] + ['bench op', 'bench spotter']:
         t0 = time.perf_counter(); r = wecromcl(*name.split(), '--help'); dt = time.perf_counter() - t0
         assert r.returncode == 0 and r.stderr == '' and dt < 2, (name, dt, r.stderr)

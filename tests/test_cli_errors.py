@@ -1,14 +1,9 @@
 """Group 6 of the reliability issue: a user's mistake is one line naming the file or the option, exit status 2, no
 traceback; each case runs the installed command on real files."""
 import pytest, torch
+from conftest import one_line_error
 
 TRAIN = ['train', '--data', 'synth:8', '--val', '0', '--bs', '2', '--size', '64', '--steps', '1', '--device', 'cpu']
-
-
-def one_line_error(r, *needles):
-    assert r.returncode == 2, (r.returncode, r.stdout[-500:], r.stderr[-2000:])
-    assert 'Traceback' not in r.stderr and r.stderr.count('\n') == 1, r.stderr
-    assert all(n in r.stderr for n in needles), r.stderr
 
 
 @pytest.fixture(scope='module')
@@ -43,6 +38,12 @@ def test_bad_numbers(wecromcl, tmp_path, option, value, says):
     else: args += [option, value]
     one_line_error(wecromcl(*args, '--out', tmp_path / 'run'), f'{option} {value}', says)
     assert not (tmp_path / 'run').exists()  # refused before anything was written
+
+
+@pytest.mark.parametrize('value', ['2', '-0.1', 'nan'])
+def test_bad_min_score(wecromcl, tmp_path, value):
+    "A spotter's score is a mean token probability: a threshold outside [0, 1] would keep everything or nothing."
+    one_line_error(wecromcl('spot', tmp_path, '--ckpt', tmp_path / 'none.pth', '--min-score', value), '--min-score', 'between 0 and 1')
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason='a GPU is visible')

@@ -48,3 +48,15 @@ def test_unreadable_and_long_words_and_huge_images_are_counted(wecromcl, tmp_pat
     assert all(0 <= x < HUGE_SIDE + 64 for x, _ in res['points'])
     for says in ('1 words have no character', '2 words are longer than 25', f'1 images longer than {HUGE_SIDE} px'):
         assert says in r.stderr, r.stderr
+
+
+def test_locate_reads_a_folder_as_spot_does(wecromcl, tmp_path):
+    "Upper-case and other extensions Pillow reads are images; the other files are counted, not silently dropped."
+    import cv2, numpy as np
+    d = tmp_path / 'photos'; d.mkdir()
+    for name in ('A.JPG', 'b.tif'): cv2.imwrite(str(d / name), np.full((64, 96, 3), 200, np.uint8))
+    (d / 'notes.txt').write_text('x')
+    r = wecromcl('locate', d, '--words', 'shop')
+    assert r.returncode == 0, r.stderr
+    assert 'A.JPG' in r.stdout and 'b.tif' in r.stdout and 'located 2 words in 2 images' in r.stdout, r.stdout
+    assert '1 files under' in r.stderr and 'notes.txt' in r.stderr, r.stderr

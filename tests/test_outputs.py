@@ -73,3 +73,41 @@ def test_convert_never_writes_over_its_input(wecromcl, tmp_path):
         r = wecromcl('convert', 'icdar2015', '--gt', gt, '--no-image-check', '--out-ann', out_ann, '--out-gts', out_gts)
         assert r.returncode == 2 and 'Traceback' not in r.stderr, r.stderr
     assert gt.read_text() == '1,1,30,1,30,9,1,9,hello\n'
+
+
+def _cases(syn: Path, tmp: Path) -> dict:
+    "Each command with an output that names one of its inputs, and the input it names."
+    img, labels, gts = sorted(syn.rglob('*.jpg'))[0], syn / 'labels.json', syn / 'gts.json'
+    (tmp / 'res.json').write_text(json.dumps({str(img.relative_to(syn)): {'text': ['x'], 'points': [[1, 1]], 'scores': [0.9]}}))
+    gt = tmp / 'gt'; gt.mkdir(); (gt / 'gt_img_1.txt').write_text('1,1,30,1,30,9,1,9,hello\n')
+    os.link(img, tmp / 'linked.json')  # a hard link: another name of the image
+    return {'spot': (['spot', img, '--ckpt', tmp / 'none.pth', '--out', img], img),
+            'spot-hard-link': (['spot', img, '--ckpt', tmp / 'none.pth', '--out', tmp / 'linked.json'], img),
+            'locate': (['locate', img, '--words', 'x', '--out', img], img),
+            'pseudo-label': (['pseudo-label', '--ann', labels, '--img-root', syn, '--out', labels], labels),
+            'eval-e2e': (['eval-e2e', '--result', tmp / 'res.json', '--gts', gts, '--json', tmp / 'res.json'], tmp / 'res.json'),
+            'eval-anchors': (['eval-anchors', '--result', tmp / 'res.json', '--gts', gts, '--json', gts], gts),
+            'convert-onto-image': (['convert', 'icdar2015', '--gt', gt, '--images', syn / 'images', '--no-image-check',
+                                    '--out-ann', tmp / 'a.json', '--out-gts', img], img)}
+
+
+def test_no_output_onto_an_input(wecromcl, tmp_path):
+    syn = _synth(wecromcl, tmp_path / 'syn', n=2)
+    for name, (args, victim) in _cases(syn, tmp_path).items():
+        before = victim.read_bytes()
+        r = wecromcl(*args)
+        assert r.returncode == 2 and 'also an input' in r.stderr and r.stderr.count('\n') == 1, (name, r.stderr)
+        assert victim.read_bytes() == before, name
+
+
+def test_synth_never_writes_into_a_data_set(wecromcl, tmp_path):
+    syn = _synth(wecromcl, tmp_path / 'syn', n=3)
+    before = {p: p.read_bytes() for p in syn.rglob('*') if p.is_file()}
+    r = wecromcl('synth', '--out', syn, '--n-images', 1, '--seed', 9, '--side', 96, '--preset', 'tiny')
+    assert r.returncode == 2 and '--overwrite' in r.stderr, r.stderr
+    assert {p: p.read_bytes() for p in syn.rglob('*') if p.is_file()} == before
+    (syn / 'notes.txt').write_text('mine')
+    r = wecromcl('synth', '--out', syn, '--n-images', 1, '--seed', 9, '--side', 96, '--preset', 'tiny', '--overwrite')
+    assert r.returncode == 0, r.stderr
+    assert len(list((syn / 'images').iterdir())) == 1 and len(json.loads((syn / 'labels.json').read_text())) == 1
+    assert (syn / 'notes.txt').read_text() == 'mine'  # only the data set is replaced

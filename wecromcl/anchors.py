@@ -4,15 +4,17 @@
 
 # %% ../nbs/09_anchors.ipynb #2d037264
 from __future__ import annotations
-from typing import Sequence
+import typing
+from typing import Literal, Sequence
 import torch
 import torch.nn.functional as F
 
 # %% auto #0
-__all__ = ['STRIDE', 'word_groups', 'peak_nms', 'locate_words']
+__all__ = ['STRIDE', 'NMS_KERNEL', 'Peak', 'word_groups', 'peak_nms', 'peak_centroid', 'locate_words']
 
 # %% ../nbs/09_anchors.ipynb #00c179fc
 STRIDE = 8  # the official feature stride of F_I (maps of H/8 × W/8); a model's own is `cfg.image.use_stride`
+NMS_KERNEL = 5  # the official peak neighbourhood
 
 def word_groups(words: Sequence[str]) -> dict[str, list[str]]:
     "Lower-cased word -> its raw strings, both in first-seen order (the official grouping of duplicates)."
@@ -21,7 +23,7 @@ def word_groups(words: Sequence[str]) -> dict[str, list[str]]:
     return groups
 
 def peak_nms(maps: torch.Tensor,  # (..., h, w)
-             kernel: int = 5,      # neighbourhood size (official 5)
+             kernel: int = NMS_KERNEL,  # neighbourhood size
              ) -> torch.Tensor:
     "Keep the values equal to the maximum of their kernel×kernel neighbourhood, zero the rest (official `_nms`)."
     h, w = maps.shape[-2:]
@@ -29,26 +31,45 @@ def peak_nms(maps: torch.Tensor,  # (..., h, w)
     hmax = F.max_pool2d(x, kernel, stride=1, padding=(kernel - 1) // 2)
     return (x * (hmax == x).to(x.dtype)).reshape(maps.shape)
 
+Peak = Literal['centroid', 'cell']  # a point at the map-weighted centre of its peak's neighbourhood, or the authors' cell centre
+
+def peak_centroid(m: torch.Tensor,  # (h, w): one word's map
+                  y: int, x: int,    # its peak cell
+                  kernel: int = NMS_KERNEL,
+                  ) -> tuple[float, float]:
+    "The map-weighted centre (x, y), in cells, of the peak's kernel×kernel neighbourhood (clipped to the map)."
+    r = kernel // 2
+    y0, x0 = max(y - r, 0), max(x - r, 0)
+    win = m[y0:y + r + 1, x0:x + r + 1].clamp(min=0)
+    total = win.sum()
+    if total <= 0: return float(x), float(y)
+    gy, gx = torch.meshgrid(torch.arange(y0, y0 + win.shape[0]), torch.arange(x0, x0 + win.shape[1]), indexing='ij')
+    return ((win * gx).sum() / total).item(), ((win * gy).sum() / total).item()
+
 def locate_words(maps: torch.Tensor,  # (U, h, w): one map per group of `word_groups(words)`, in its order
                  words: Sequence[str],  # the image's words (raw, duplicates allowed)
                  ratio_w: float,  # test width / original width
                  ratio_h: float,  # test height / original height
                  stride: int = STRIDE,  # feature stride
+                 peak: Peak = 'centroid',  # where in its peak a point goes ('cell': the authors' cell centre)
                  ) -> tuple[list[str], list[list[float]], list[float]]:
-    "Official anchors of one image: (texts, points in original pixels, scores), grouped by lower-cased word."
+    "Anchors of one image: (texts, points in original pixels, scores), grouped by lower-cased word as officially."
+    if peak not in typing.get_args(Peak): raise ValueError(f'peak must be one of {typing.get_args(Peak)}, not {peak!r}')
     groups = word_groups(words)
     if maps.dim() != 3 or maps.shape[0] != len(groups):
         raise ValueError(f'expected maps of shape ({len(groups)}, h, w), one per distinct lower-cased word of '
                          f'{list(groups)}; got {tuple(maps.shape)}')
     h, w = maps.shape[-2:]
-    peaks = peak_nms(maps.detach().float()).flatten(1).cpu()  # (U, h·w)
+    maps = maps.detach().float().cpu()
+    peaks = peak_nms(maps).flatten(1)  # (U, h·w)
     texts, points, scores = [], [], []
     for j, raw in enumerate(groups.values()):
         if len(raw) > h * w: raise ValueError(f'{len(raw)} copies of {raw[0]!r} but the map has only {h * w} cells')
         vals, idx = torch.topk(peaks[j], len(raw))
         for r, v, i in zip(raw, vals.tolist(), idx.tolist()):
             y, x = divmod(i, w)
+            cx, cy = peak_centroid(maps[j], y, x) if peak == 'centroid' else (x, y)
             texts.append(r)
-            points.append([(x * stride + stride // 2) / ratio_w, (y * stride + stride // 2) / ratio_h])
+            points.append([(cx * stride + stride / 2) / ratio_w, (cy * stride + stride / 2) / ratio_h])
             scores.append(v)
     return texts, points, scores

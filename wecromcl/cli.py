@@ -4,15 +4,15 @@
 
 # %% ../nbs/99_cli.ipynb #06a0251a
 from __future__ import annotations
-import argparse, ast, importlib, inspect, io, os, sys, textwrap, tokenize, typing, warnings
+import argparse, ast, importlib, inspect, io, os, shutil, sys, textwrap, tokenize, typing, warnings
 from dataclasses import dataclass
 from pathlib import Path
 import wecromcl
 from .core import NUMBER_RULES, UsageError, check_numbers, save_json  # core does not import torch
 
 # %% auto #0
-__all__ = ['BENCHMARKS', 'COMMANDS', 'REQUIRED', 'HINT_NAMES', 'Option', 'parse_options', 'function_options', 'target_options',
-           'options_parser', 'command_parser', 'user_error', 'main', 'info']
+__all__ = ['BENCHMARKS', 'COMMANDS', 'REQUIRED', 'HINT_NAMES', 'FASTAI_PREFIX', 'FASTAI_PREFIX_END', 'Option', 'parse_options',
+           'function_options', 'target_options', 'options_parser', 'command_parser', 'user_error', 'main', 'info']
 
 # %% ../nbs/99_cli.ipynb #622067a5
 BENCHMARKS: dict[str, str] = {  # `wecromcl bench NAME`: each prints a table and writes JSON
@@ -94,7 +94,8 @@ def parse_options(src: str, name: str, namespace: dict) -> tuple[str, list[Optio
     return ast.get_docstring(fn) or '', opts
 
 def function_options(fn) -> tuple[str, list[Option]]:
-    "`parse_options` of a live function (its own globals resolve the hints)."
+    "`parse_options` of a live function (its own globals resolve the hints; a decorated one's are its module's)."
+    fn = inspect.unwrap(fn)
     return parse_options(textwrap.dedent(inspect.getsource(fn)), fn.__name__, {**HINT_NAMES, **fn.__globals__})
 
 def target_options(target: str) -> tuple[str, list[Option]]:
@@ -143,12 +144,23 @@ def _resolve(target: str):
 
 # %% ../nbs/99_cli.ipynb #8080de89
 def _summary(target) -> str:
+    "A command's first sentence (a docstring may wrap it over lines), or a group's members."
     if isinstance(target, dict): return f"one of: {', '.join(target) or '(none yet)'}"
-    return target_options(target)[0].partition('\n')[0]
+    doc = ' '.join(target_options(target)[0].split())
+    return doc.split('. ')[0].rstrip('.') + '.'
+
+def _command_list(table: dict) -> str:
+    "One entry a command, its summary wrapped to the terminal under a column that fits the longest name."
+    col, width = max(map(len, table)) + 4, shutil.get_terminal_size().columns
+    return '\n'.join(textwrap.fill(_summary(t), max(width, col + 40), initial_indent=f'  {n:<{col - 2}}',
+                                   subsequent_indent=' ' * col) for n, t in table.items())
+
+FASTAI_PREFIX, FASTAI_PREFIX_END = 'Exception occured in `', '`:\n\t'  # how fastai wraps an error raised in a callback
 
 def user_error(e: BaseException) -> str | None:
     "The one-line message of an error that bad input causes, or None for a bug (which keeps its traceback)."
-    if isinstance(e, (UsageError, ValueError)): return str(e)
+    if isinstance(e, (UsageError, ValueError)):  # fastai prefixes a callback's error with its name: the user needs the error
+        return str(e).rpartition(FASTAI_PREFIX_END)[2] if str(e).startswith(FASTAI_PREFIX) else str(e)
     if isinstance(e, OSError): return str(e)  # a path that is missing, unreadable, unwritable, a folder, a full disk
     return None
 
@@ -165,8 +177,7 @@ def _run(fn, prog: str, args: dict) -> int:
 
 def _dispatch(table: dict, prog: str, argv: list[str]) -> int:
     if not argv or argv[0] in ('-h', '--help'):
-        print(f'usage: {prog} <command> [options]\n\ncommands:')
-        for name, target in table.items(): print(f'  {name:<14}{_summary(target)}')
+        print(f'usage: {prog} <command> [options]\n\ncommands:\n{_command_list(table)}')
         print(f"\n'{prog} <command> --help' describes a command's options.")
         return 0
     name, rest = argv[0], argv[1:]

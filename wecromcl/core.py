@@ -4,7 +4,7 @@
 
 # %% ../nbs/00_core.ipynb #6009f670
 from __future__ import annotations
-import contextlib, dataclasses, json, os, pickle, tempfile, typing
+import contextlib, dataclasses, functools, inspect, json, os, pickle, socket, sys, tempfile, typing
 from dataclasses import fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, ClassVar, Literal
@@ -13,10 +13,11 @@ from typing import TYPE_CHECKING, Any, Callable, ClassVar, Literal
 if TYPE_CHECKING: import torch
 
 # %% auto #0
-__all__ = ['NUMBER_RULES', 'TORCH_FILE_STARTS', 'EVAL_SEED', 'VAL_SEED_OFFSET', 'EASY_SEED_OFFSET', 'STREAM_TRAIN_BATCH',
-           'STREAM_VALID_BATCH', 'STREAM_AUGMENT', 'Preset', 'Config', 'assets_dir', 'asset', 'atomic_write',
-           'remove_stale_temporaries', 'save_json', 'UsageError', 'check_arg', 'check_numbers', 'check_writable',
-           'check_writable_file', 'read_checkpoint', 'default_device', 'model_device', 'unwrapped', 'eval_mode']
+__all__ = ['NUMBER_RULES', 'RUN_LOCK', 'TORCH_FILE_STARTS', 'EVAL_SEED', 'VAL_SEED_OFFSET', 'EASY_SEED_OFFSET',
+           'STREAM_TRAIN_BATCH', 'STREAM_VALID_BATCH', 'STREAM_AUGMENT', 'Preset', 'Config', 'assets_dir', 'asset',
+           'atomic_write', 'remove_stale_temporaries', 'save_json', 'UsageError', 'check_arg', 'check_numbers',
+           'check_writable', 'check_writable_file', 'check_not_input', 'run_lock', 'holds_run_folder',
+           'read_checkpoint', 'default_device', 'model_device', 'unwrapped', 'eval_mode']
 
 # %% ../nbs/00_core.ipynb #b44eb6f9
 class Config:
@@ -133,6 +134,7 @@ NUMBER_RULES = {  # option -> (test, what it must be), for the numeric options t
     'bs': (lambda v: v >= 1, 'at least 1'), 'epoch_len': (lambda v: v >= 1, 'at least 1'),
     'n_eval': (lambda v: v >= 1, 'at least 1'), 'val': (lambda v: v >= 0, 'at least 0'),
     'workers': (lambda v: v >= 0, 'at least 0'),
+    'min_score': (lambda v: 0 <= v <= 1, 'between 0 and 1 (a score is a mean token probability)'),
     'size': (lambda v: v >= 32 and v % 32 == 0, "a multiple of 32 (the network's input sides are)"),
 }
 
@@ -157,6 +159,63 @@ def check_writable_file(path, arg: str) -> Path:
     check_writable(path.parent, arg)
     return path
 
+def _same_file(a: Path, b: Path) -> bool:
+    try: return os.path.samefile(a, b)  # the same file through any path, symbolic link or hard link
+    except OSError: return a.resolve() == b.resolve()  # one of them does not exist yet
+
+def check_not_input(path, arg: str, inputs) -> Path:
+    "A `UsageError` when output file `path` is one of the command's input files `inputs` (None entries skipped)."
+    path = Path(path)
+    for i in inputs:
+        if i is not None and _same_file(path, Path(i)):
+            raise UsageError(f'{arg} {path} is also an input of this command ({i}): writing it would replace it; '
+                             f'give another file')
+    return path
+
+RUN_LOCK = '.lock'  # in a run folder while a process trains into it: its pid and host
+
+def _lock_holder(lock: Path) -> tuple[int, str] | None:
+    try: pid, _, host = lock.read_text().partition(' ')
+    except FileNotFoundError: return None
+    return (int(pid), host) if pid.isdigit() else (-1, host)
+
+@contextlib.contextmanager
+def run_lock(folder):
+    """Hold run folder `folder` for this process: a second run into it is a `UsageError` naming the folder and the
+    process that holds it; the lock of a process that died is taken over, with a warning. A folder that this call
+    created and nothing was written into is removed again."""
+    folder, me = Path(folder), f'{os.getpid()} {socket.gethostname()}'
+    created = not folder.exists()
+    folder.mkdir(parents=True, exist_ok=True)
+    lock = folder / RUN_LOCK
+    try:
+        while True:
+            try: fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+            except FileExistsError:
+                holder = _lock_holder(lock)
+                if holder is None: continue  # released meanwhile
+                pid, host = holder
+                if pid < 0 or host == socket.gethostname() and (pid == os.getpid() or not _alive(pid)):
+                    print(f'warning: {folder}: taking over the lock of process {pid}, which is no longer running', file=sys.stderr)
+                    lock.unlink(missing_ok=True); continue
+                raise UsageError(f'{folder} is in use by another run (process {pid} on {host}): wait for it to end, '
+                                 f'or give another folder') from None
+            with os.fdopen(fd, 'w') as f: f.write(me)
+            break
+        yield folder
+    finally:
+        if _lock_holder(lock) == (os.getpid(), socket.gethostname()): lock.unlink(missing_ok=True)
+        if created and folder.is_dir() and not any(folder.iterdir()): folder.rmdir()
+
+def holds_run_folder(fn: Callable) -> Callable:
+    "Decorate a training command: it runs holding the lock of its `out` folder (`run_lock`)."
+    sig = inspect.signature(fn)
+    @functools.wraps(fn)
+    def run(*args, **kwargs):
+        bound = sig.bind(*args, **kwargs); bound.apply_defaults()
+        with run_lock(bound.arguments['out']): return fn(*args, **kwargs)
+    return run
+
 # %% ../nbs/00_core.ipynb #8dcb6bdc
 TORCH_FILE_STARTS = (b'PK\x03\x04', b'\x80')  # torch.save's zip archive, and its legacy format (a pickle protocol byte)
 
@@ -167,13 +226,24 @@ def read_checkpoint(path, map_location='cpu'):
     with open(path, 'rb') as f:
         if not f.read(4).startswith(TORCH_FILE_STARTS): raise ValueError(f'{path}: not a readable checkpoint (no file torch.save writes)')
     import torch
-    try: return torch.load(path, map_location=map_location, weights_only=True)
+    try: ck = torch.load(path, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as e:
         raise ValueError(f"{path}: refused: it holds pickled objects other than tensors, and unpickling them could run "
                          f"code ({str(e).splitlines()[0][:160]}). If you trust the file, rewrite it as tensors once: "
                          f"torch.save(torch.load(p, weights_only=False)['model'] (or the state dict itself), q)") from None
     except Exception as e:  # what torch.load raises on a damaged file varies
         raise ValueError(f'{path}: not a readable checkpoint ({type(e).__name__}: {str(e)[:160]})') from None
+    if (bad := _non_finite(ck)) is not None:  # weights a diverged run wrote would make every prediction NaN, silently
+        raise ValueError(f'{path}: refused: {bad} holds NaN or infinite values (written by a run that diverged)')
+    return ck
+
+def _non_finite(obj, name: str = '') -> str | None:
+    "The name of the first floating-point tensor in `obj` (nested dicts and lists) with a NaN or infinite value."
+    import torch
+    if isinstance(obj, torch.Tensor):
+        return (name or 'a tensor') if obj.is_floating_point() and not torch.isfinite(obj).all() else None
+    items = obj.items() if isinstance(obj, dict) else enumerate(obj) if isinstance(obj, (list, tuple)) else ()
+    return next((bad for k, v in items if (bad := _non_finite(v, f'{name}.{k}' if name else str(k))) is not None), None)
 
 # %% ../nbs/00_core.ipynb #3e167368
 EVAL_SEED = 10_000          # seed of the held-out synthetic images of `make demo`, `release` and the ablation (training uses 0..)

@@ -8,9 +8,9 @@ import math
 from collections import Counter
 from pathlib import Path
 from typing import Iterator, Literal
-from .core import UsageError
-from .core import save_json
+from .core import UsageError, check_not_input, save_json
 from .formats import load_eval_gts, load_results
+from .metric import check_result_keys
 
 # %% auto #0
 __all__ = ['LexiconKind', 'OFFICIAL_E2E_THRESHOLDS', 'DONT_CARE', 'MAX_LEXICON_DISTANCE', 'Rules', 'OUTCOMES', 'E2E_FIGURES',
@@ -110,8 +110,7 @@ OUTCOMES = ('tp', 'repeat', 'elsewhere', 'misread')  # what a detection is: see 
 def e2e_detections(result: dict, gts: dict, threshold: float = 0.0, lexicons: Lexicons | None = None,
                    rules: Rules = 'default') -> Iterator[tuple[str, str | None, str]]:
     "Each detection under SPTS's point-based rules: (its text, its nearest GT word or None, one of `OUTCOMES`)."
-    missing = [k for k in result if k not in gts]
-    if missing: raise ValueError(f'{len(missing)} result images are not in the GT, e.g. {missing[0]!r}')
+    check_result_keys(result, gts)
     lexicons = lexicons or Lexicons()
     for key, r in result.items():
         g_text, g_pts = _gt_texts(gts[key]['text'], rules), gts[key]['points']
@@ -184,6 +183,7 @@ def eval_e2e(*,
     "SPTS's point-based end-to-end metric: precision, recall and Hmean of a spotter result against GT points."
     if lexicon != 'none' and lexicon_path is None: raise UsageError(f'--lexicon {lexicon} needs --lexicon-path')
     if lexicon == 'none' and lexicon_path is not None: raise UsageError('--lexicon-path given but --lexicon is none')
+    if json: check_not_input(json, '--json', [result, gts])
     m = e2e_metric(load_results(result), load_eval_gts(gts), tuple(thresholds or OFFICIAL_E2E_THRESHOLDS),
                    Lexicons(lexicon, lexicon_path, pairs), rules)
     m['lexicon'], m['rules'] = lexicon, rules

@@ -17,7 +17,7 @@ from .anchors import locate_words, word_groups
 from .transforms import prepare_image
 from .charset import MAX_LEN, filter_text
 from .core import EVAL_SEED
-from .readers import IMAGE_EXTS, read_image
+from .readers import find_images, read_image
 from .formats import gt_point, load_annotations, load_eval_gts
 from .core import read_checkpoint
 from .checkpoint import load_model
@@ -67,9 +67,7 @@ def folder_items(folder) -> list[Item]:
     "The images of a folder (sorted by name), without words."
     folder = Path(folder)
     if not folder.is_dir(): raise FileNotFoundError(f'image folder not found: {folder}')
-    files = sorted(p for p in folder.iterdir() if p.suffix in IMAGE_EXTS)
-    if not files: raise ValueError(f'{folder}: no images ({" ".join(sorted(set(e.lower() for e in IMAGE_EXTS)))})')
-    return [Item(p.name, str(p)) for p in files]
+    return [Item(p.name, str(p)) for p in find_images(folder, recursive=False)[0]]
 
 def _is_eval_gt(path) -> bool:
     try: d = json.loads(Path(path).read_text(encoding='utf-8-sig'))

@@ -213,6 +213,10 @@ def _check_lists(path, key, v: dict, names) -> None:
     if 'points' in v and any(not isinstance(p, list) or len(p) != 2 or not all(map(_finite, p)) for p in v['points']):
         bad = next(p for p in v['points'] if not isinstance(p, list) or len(p) != 2 or not all(map(_finite, p)))
         raise ValueError(f'{path}: entry {key!r}: point {bad!r}: every point must be [x, y], two finite numbers')
+    for poly in v.get('polygons') or ():
+        if not isinstance(poly, list) or len(poly) < 3 or any(not isinstance(p, list) or len(p) != 2 or not all(map(_finite, p)) for p in poly):
+            raise ValueError(f'{path}: entry {key!r}: polygon {poly!r}: a polygon is a list of at least 3 [x, y] '
+                             f'points of finite numbers')
     if 'scores' in v and not all(map(_finite, v['scores'])):
         raise ValueError(f"{path}: entry {key!r}: score {next(s for s in v['scores'] if not _finite(s))!r}: scores must be finite numbers")
     if not all(isinstance(t, str) for t in v['text']): raise ValueError(f'{path}: entry {key!r}: every text must be a string')

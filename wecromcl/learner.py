@@ -14,8 +14,8 @@ import torch
 from fastai.basics import (DataLoader, DataLoaders, Learner, Callback, CancelFitException, Adam, SGD,
                            AvgMetric, Metric, rank_distrib, L)
 from fastai.callback.schedule import ParamScheduler
-from .core import (EASY_SEED_OFFSET, STREAM_AUGMENT, STREAM_TRAIN_BATCH, STREAM_VALID_BATCH, Config, eval_mode,
-                           model_device, unwrapped)
+from .core import (EASY_SEED_OFFSET, STREAM_AUGMENT, STREAM_TRAIN_BATCH, STREAM_VALID_BATCH, Config, UsageError,
+                           eval_mode, model_device, unwrapped)
 from .charset import encode
 from .formats import Sample, sample_key, to_eval_gts
 from .readers import sample_image
@@ -33,9 +33,9 @@ from .metric import PROBE_WORDS, evaluate_anchors, map_spread, spread_kept, text
 # %% auto #0
 __all__ = ['TrainConfig', 'official', 'text_recipe', 'tiny', 'valid_plan', 'image_positives', 'Stage1DL', 'default_workers',
            'stage1_dls', 'Stage1DataLoaders', 'AnchorHmean', 'CollapseProbe', 'Stage1Learner', 'new_model',
-           'stage1_learner', 'freeze_text', 'TextFreeze', 'text_splitter', 'TextRate', 'EpochSeed', 'poly_rate',
-           'fit_stage1', 'float_output', 'Stage1MixedPrecision', 'Stage1Preds', 'numpy_rng_state', 'plain_state',
-           'set_numpy_rng_state', 'save_checkpoint', 'restore_checkpoint', 'Checkpoint', 'TimeBudget']
+           'stage1_learner', 'freeze_text', 'TextFreeze', 'text_splitter', 'TextRate', 'EpochSeed', 'FiniteLoss',
+           'poly_rate', 'fit_stage1', 'float_output', 'Stage1MixedPrecision', 'Stage1Preds', 'numpy_rng_state',
+           'plain_state', 'set_numpy_rng_state', 'save_checkpoint', 'restore_checkpoint', 'Checkpoint', 'TimeBudget']
 
 # %% ../nbs/10_learner.ipynb #bcbd9659
 @dataclass
@@ -313,7 +313,7 @@ def stage1_learner(dls: DataLoaders, model=None, cfg: TrainConfig | None = None,
     model.to(memory_format=torch.channels_last)  # mkldnn's convolutions: a tiny step 1.2x faster on the CPU, same math up to rounding
     learn = Stage1Learner(dls, model, loss_func=loss, opt_func=opt, metrics=metrics, wd=cfg.wd, path=path, cbs=cbs, **kwargs)
     learn.train_cfg, learn.collapse_probe = cfg, probe
-    learn.add_cb(EpochSeed())
+    learn.add_cbs([EpochSeed(), FiniteLoss()])
     if cfg.text_freeze: learn.add_cb(TextFreeze(cfg.text_freeze))
     if own_rate: learn.add_cb(TextRate(cfg.text_lr, cfg.text_freeze, cfg.text_warmup))
     head = getattr(unwrapped(model), 'char_head', None)
@@ -362,6 +362,14 @@ class EpochSeed(Callback):
         dl = self.learn.dl
         dl = getattr(dl, 'dl', dl)
         dl.epoch, dl.n_epoch = self.epoch, self.n_epoch
+
+class FiniteLoss(Callback):
+    "Stop at the first non-finite training loss, before the step that would carry it into the weights and checkpoints."
+    def after_loss(self):
+        if self.training and not torch.isfinite(self.learn.loss).all():
+            raise UsageError(f'the training loss is {self.learn.loss.item()} at epoch {self.epoch}, batch {self.iter} '
+                             f'(step {self.train_iter}): look for a non-finite number in the labels or images, or lower '
+                             f'the learning rate; training stopped before the step, so no weights or checkpoint hold it')
 
 # %% ../nbs/10_learner.ipynb #fce55767
 def poly_rate(lr: float, pos: float, power: float = 0.9) -> float:

@@ -10,12 +10,12 @@ from pathlib import Path
 from typing import NamedTuple, Sequence
 import numpy as np
 import torch
-from .core import Preset, UsageError, check_writable, check_writable_file, default_device, model_device
+from .core import Preset, UsageError, check_not_input, check_writable, check_writable_file, default_device, model_device
 from .transforms import OFFICIAL_TEST_SIDES, Benchmark, prepare_image
-from .anchors import locate_words, word_groups
+from .anchors import Peak, locate_words, word_groups
 from .charset import MAX_LEN, encoding_loss
 from .formats import Sample, Word, load_annotations, sample_key, samples_from_annotations, save_results
-from .readers import read_image, sample_image
+from .readers import find_images, read_image, sample_image
 from .model import WeCromCL
 from .checkpoint import load_model
 from . import viz
@@ -38,6 +38,7 @@ def locate_image(model: WeCromCL,
                  words: Sequence[str],      # the transcriptions known to be in the image
                  min_side: int = -1,        # official test resize (see `transforms.test_size`)
                  max_side: int = -1,
+                 peak: Peak = 'centroid',   # where in its peak a point goes ('cell': the authors' cell centre)
                  ) -> Located:
     "Anchor points of `words` in `img`, in its pixels, with their scores and maps."
     if not isinstance(img, np.ndarray): img = read_image(img)
@@ -48,7 +49,7 @@ def locate_image(model: WeCromCL,
     f_img = model.encode_image(x.to(model_device(model)))                  # (1, C, h, w)
     _, maps = model.attention_maps(f_img, model.encode_text(groups))  # (1, U, h·w)
     maps = maps[0].view(len(groups), *f_img.shape[-2:]).float().cpu()  # (U, h, w)
-    return Located(*locate_words(maps, list(words), rw, rh, model.cfg.image.use_stride), maps)
+    return Located(*locate_words(maps, list(words), rw, rh, model.cfg.image.use_stride, peak), maps)
 
 
 # %% ../nbs/09c_locate.ipynb #9d09df98
@@ -74,7 +75,7 @@ def _warn_counts(n: Counter, examples: dict):
                            '(--max-side, --min-side or --dataset chooses the size)', file=sys.stderr)
 
 def locate_dataset(model: WeCromCL, samples: Sequence[Sample], min_side: int = -1, max_side: int = -1,
-                   root=None, progress: bool = False, vis=None, out=None) -> dict:
+                   root=None, progress: bool = False, vis=None, out=None, peak: Peak = 'centroid') -> dict:
     """The official stage-1 result `{image key: {text, points, scores}}` for `samples` (optionally drawn to `vis`, and
     written to `out` as it goes). Words without an encodable character get no point; the losses are counted and warned."""
     result, n, examples, saved = {}, Counter(), {}, time.monotonic()
@@ -84,7 +85,7 @@ def locate_dataset(model: WeCromCL, samples: Sequence[Sample], min_side: int = -
             if (loss := encoding_loss(w)): n[loss] += 1; examples.setdefault(loss, w)
         huge = min_side < 0 and max_side < 0 and max(img.shape[:2]) > HUGE_SIDE
         n['resized'] += huge
-        texts, points, scores, maps = locate_image(model, img, words, min_side, HUGE_SIDE if huge else max_side)
+        texts, points, scores, maps = locate_image(model, img, words, min_side, HUGE_SIDE if huge else max_side, peak)
         key = sample_key(s.path, root)
         result[key] = {'text': texts, 'points': points, 'scores': scores}
         if vis is not None: viz.save_png(viz.image_sheet(img, maps, texts, points, scores), drawing_path(vis, key))
@@ -98,18 +99,16 @@ def locate_dataset(model: WeCromCL, samples: Sequence[Sample], min_side: int = -
 DEFAULT_RESULT = 'outputs/locate/result.json'  # where `wecromcl locate --ann` writes when no --out is given
 
 def _asked(images, words) -> list[Sample]:
-    "The samples of a one-off question: every image with the same `words`."
+    "The samples of a one-off question: every image (every image of a folder) with the same `words`."
     if not words: raise UsageError('IMAGE... needs --words: the words to look for')
-    for p in images:
-        if not Path(p).is_file(): raise FileNotFoundError(f'no such image: {p}')
-    return [Sample(str(p), [Word(w) for w in words]) for p in images]
+    return [Sample(str(f), [Word(w) for w in words]) for p in images for f in find_images(p)[0]]
 
 def _print_located(result: dict):
     for key, r in result.items():
         print(key)
         for t, (x, y), s in zip(r['text'], r['points'], r['scores']): print(f'  {t:<24} x {x:8.1f}  y {y:8.1f}  score {s:.3f}')
 
-def locate(*images: str,               # images to ask about directly, with --words (instead of --ann/--img-root)
+def locate(*images: str,               # images or folders of images to ask about, with --words (instead of --ann/--img-root)
            words: list[str] | None = None,  # with IMAGE...: the words to find in every one of them
            ckpt: str | None = None,     # kit checkpoint or official state dict (default: the shipped tiny weights)
            ann: str | None = None,      # annotations {image path: [words]} (official format)
@@ -120,6 +119,7 @@ def locate(*images: str,               # images to ask about directly, with --wo
            dataset: Benchmark | None = None,  # apply this benchmark's official test resize
            min_side: int = -1,          # test resize: short side (rounded up to 32; -1 = unused)
            max_side: int = -1,          # test resize: long side (rounded up to 32; -1 = unused)
+           peak: Peak = 'centroid',     # a point at the map-weighted centre of its peak's 5x5 cells, or 'cell': its cell centre (the authors')
            device: str | None = None,   # torch device (default: cuda when available, else cpu)
            ) -> dict:
     """Locate words with a stage-1 model and write the official result JSON: the annotated words of every image of a
@@ -137,11 +137,11 @@ def locate(*images: str,               # images to ask about directly, with --wo
         if not (ann and img_root): raise UsageError('give --ann ANN.json --img-root DIR, or IMAGE... --words W...')
         if not Path(img_root).is_dir(): raise FileNotFoundError(f'--img-root {img_root} is not a folder')
         samples, root, out = samples_from_annotations(load_annotations(ann), img_root), img_root, out or DEFAULT_RESULT
-    if out: check_writable_file(out, '--out')  # before the work, not after it
+    if out: check_writable_file(check_not_input(out, '--out', [ann, *(s.path for s in samples)]), '--out')  # before the work
     if vis is not None: check_vis(vis, [*(Path(s.path).parent for s in samples), *([root] if root else [])])
     model = load_model(ckpt, preset).to(default_device(device))
     t0 = time.perf_counter()
-    result = locate_dataset(model, samples, min_side, max_side, root=root, progress=True, vis=vis, out=out)
+    result = locate_dataset(model, samples, min_side, max_side, root=root, progress=True, vis=vis, out=out, peak=peak)
     dt = time.perf_counter() - t0
     if images: _print_located(result)
     n = sum(len(r['points']) for r in result.values())

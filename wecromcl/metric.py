@@ -10,7 +10,7 @@ from typing import Sequence
 import numpy as np
 import torch
 import torch.nn.functional as F
-from .core import eval_mode, model_device, save_json
+from .core import check_not_input, eval_mode, model_device, save_json
 from .formats import Sample, load_eval_gts, load_results, sample_key, to_eval_gts
 from .readers import image_size, sample_image
 from .transforms import prepare_image
@@ -18,9 +18,9 @@ from .model import WeCromCL
 from .locate import locate_dataset
 
 # %% auto #0
-__all__ = ['OFFICIAL_THRESHOLDS', 'PROBE_WORDS', 'COLLAPSE_COS', 'COLLAPSE_KEEP', 'MissingGTError', 'anchor_metric',
-           'anchor_sweep', 'random_result', 'point_in_polygon_rate', 'evaluate_anchors', 'eval_anchors', 'spread_kept',
-           'text_collapsed', 'text_spread', 'map_spread', 'evaluate_model']
+__all__ = ['OFFICIAL_THRESHOLDS', 'PROBE_WORDS', 'COLLAPSE_COS', 'COLLAPSE_KEEP', 'MissingGTError', 'check_result_keys',
+           'anchor_metric', 'anchor_sweep', 'random_result', 'point_in_polygon_rate', 'evaluate_anchors',
+           'eval_anchors', 'spread_kept', 'text_collapsed', 'text_spread', 'map_spread', 'evaluate_model']
 
 # %% ../nbs/09d_metric.ipynb #106815b1
 OFFICIAL_THRESHOLDS = (0.0, 0.01, 0.02, 0.03, 0.04, 0.05)
@@ -29,18 +29,22 @@ class MissingGTError(KeyError, ValueError):
     "A result image is not in the GT file (the official script raises KeyError)."
     def __str__(self): return str(self.args[0]) if self.args else ''
 
-def _check_keys(result: dict, gts: dict):
+def check_result_keys(result: dict, gts: dict):
+    "A `MissingGTError` naming a result image the GT lacks (and the GT's name for it, when only a folder differs)."
     missing = [k for k in result if k not in gts]
-    if missing:
-        raise MissingGTError(f'{len(missing)} result image(s) not in the GT, e.g. {missing[0]!r}; the result and GT '
-                             f'files must use the same image keys')
+    if not missing: return
+    k = missing[0]
+    like = next((g for g in gts if g.endswith('/' + k) or k.endswith('/' + g)), None)
+    hint = (f"; the GT names it {like!r}: write the result with keys relative to the GT's folder (`spot --root`, "
+            f"`locate --img-root`)" if like else '; the result and GT files must use the same image keys')
+    raise MissingGTError(f'{len(missing)} result image(s) not in the GT, e.g. {k!r}{hint}')
 
 def anchor_metric(result: dict,  # {image: {text, points, scores}}
                   gts: dict,     # {image: {text, points}}
                   threshold: float = 0.0,  # keep predictions with score >= threshold
                   ) -> dict:
     "Official stage-1 P, R, H at one threshold (with the counts)."
-    _check_keys(result, gts)
+    check_result_keys(result, gts)
     n_gt = sum(len(g['points']) for g in gts.values())
     gt_pts = {k: np.asarray(g['points'], dtype=np.float64).reshape(-1, 2) for k, g in gts.items()}
     gt_txt = {k: [t.lower() for t in g['text']] for k, g in gts.items()}
@@ -92,7 +96,7 @@ def point_in_polygon_rate(result: dict,  # {image: {text, points, scores}}
     "Fraction of predicted points inside (or on) the polygon of a same-text GT word: {rate, inside, total}."
     from shapely.geometry import Point, Polygon
     from shapely.validation import make_valid
-    _check_keys(result, gts)
+    check_result_keys(result, gts)
     inside = total = 0
     for img, r in result.items():
         g = gts[img]
@@ -130,6 +134,7 @@ def eval_anchors(*,
                  threshold: float = 0.0,     # fixed score threshold reported beside the official sweep
                  ):
     "Stage-1 anchor metric: P, R, Hmean (official threshold sweep, and at a fixed threshold)."
+    out = check_not_input(json or Path(result).with_name(Path(result).stem + '_eval.json'), '--json', [result, gts])
     res_, gts_ = load_results(result), load_eval_gts(gts)
     m = evaluate_anchors(res_, gts_, threshold)
     b, f = m['official_sweep_best'], m['fixed_threshold']
@@ -141,7 +146,6 @@ def eval_anchors(*,
     if 'point_in_polygon' in m and m['point_in_polygon']['rate'] is not None:
         pp = m['point_in_polygon']
         print(f"  point in same-text polygon: {pp['rate']:.4f} ({pp['inside']}/{pp['total']})")
-    out = Path(json) if json else Path(result).with_name(Path(result).stem + '_eval.json')
     print(f'wrote {save_json(dict(result=str(result), gts=str(gts), **m), out, indent=1)}')
     return m
 

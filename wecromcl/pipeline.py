@@ -10,13 +10,15 @@ from pathlib import Path
 from typing import Literal
 import torch
 from .metric import anchor_metric, point_in_polygon_rate
-from .core import EVAL_SEED, VAL_SEED_OFFSET, UsageError, check_arg, check_numbers, default_device, save_json
+from .core import (EVAL_SEED, VAL_SEED_OFFSET, UsageError, check_arg, check_numbers, default_device, holds_run_folder,
+                           save_json)
 from .transforms import Benchmark
 from .formats import load_eval_gts
 from .readers import check_image, read_image
 from .e2e import E2E_FIGURES, e2e_metric
 from fastai.basics import Callback
 from .learner import TimeBudget, numpy_rng_state, plain_state, restore_checkpoint
+from .anchors import Peak
 from .locate import locate
 from .spot import spot_images
 from .checkpoint import load_checkpoint
@@ -38,11 +40,12 @@ def pseudo_label(*,
                  out: str = 'outputs/pseudo/result.json',  # the pseudo points (official stage-1 result)
                  vis: str | None = None,      # also draw the points on each image into this folder
                  dataset: Benchmark | None = None,  # apply this benchmark's official test resize (see `locate`)
+                 peak: Peak = 'centroid',     # where in its peak a point goes (see `locate`)
                  device: str | None = None,   # torch device (default: cuda when available, else cpu)
                  ) -> dict:
     "Stage 1 over an annotation file: one pseudo point per word, the labels `train-spotter --points pseudo` reads."
     if ckpt is None: print('stage 1: the shipped tiny weights (trained on synthetic images only)')
-    return locate(ckpt=ckpt, ann=ann, img_root=img_root, out=out, vis=vis, dataset=dataset, device=device)
+    return locate(ckpt=ckpt, ann=ann, img_root=img_root, out=out, vis=vis, dataset=dataset, peak=peak, device=device)
 
 # %% ../nbs/25_pipeline.ipynb #1d53763e
 def _synth_spec(spec: str, seed: int) -> SynthDataset:
@@ -91,6 +94,7 @@ class SpotterCheckpoint(Callback):
         save_spotter(self.learn.model, self.path, optimizer=plain_state(self.learn.opt.state_dict()), epoch=self.epoch + 1,
                      n_epoch=self.n_epoch, rng=rng, train_config=self.learn.train_cfg.to_dict(), **self.extra)
 
+@holds_run_folder
 def train_spotter(*,
                   points: Literal['gt', 'pseudo'] | None = None,  # train on ground-truth points or on stage-1 pseudo points
                   labels: str | None = None,    # {image: {text, points}}: an eval GT (gt) or a stage-1 result (pseudo)

@@ -16,10 +16,10 @@ import torch.nn as nn
 import torch.nn.functional as F
 from fastai.basics import Adam, DataLoader, DataLoaders, Learner
 from fastai.metrics import Metric
-from .core import Config, UsageError, atomic_write, check_numbers, default_device, read_checkpoint
+from .core import Config, UsageError, atomic_write, check_numbers, default_device, holds_run_folder, read_checkpoint
 from .formats import Sample
 from .image_encoder import ResNet, load_imagenet
-from .learner import Checkpoint, EpochSeed, TimeBudget, restore_checkpoint
+from .learner import Checkpoint, EpochSeed, FiniteLoss, TimeBudget, restore_checkpoint
 from .checkpoint import load_checkpoint
 from .pipeline import point_source, run_checkpoint
 from .readers import read_image
@@ -173,7 +173,7 @@ def reader_learner(dls: DataLoaders, model: LineReader | None = None, cfg: Reade
         torch.manual_seed(cfg.seed)
         model = LineReader(cfg)
     learn = Learner(dls, model, loss_func=ctc_loss, opt_func=partial(Adam, eps=1e-8), wd=cfg.wd, metrics=WordAccuracy(),
-                    path=path, cbs=[EpochSeed(), *(cbs or [])])
+                    path=path, cbs=[EpochSeed(), FiniteLoss(), *(cbs or [])])
     learn.train_cfg = cfg
     return learn
 
@@ -188,6 +188,7 @@ def reader_init(init: str) -> tuple[dict | None, str | None]:
     if isinstance(ck, dict) and 'format' in ck: return load_checkpoint(path, READER_FORMAT), None  # another kit format: its error
     return None, path
 
+@holds_run_folder
 def pretrain_reader(*,
                     synth: str | None = None,     # the generator: PRESET (a fresh image every draw) or PRESET:N images
                     labels: str | None = None,    # or an eval GT {image: {text, points, polygons}} with polygons ...

@@ -4,6 +4,7 @@
 
 # %% ../nbs/02a_readers.ipynb #4c7e3036
 from __future__ import annotations
+import sys
 import xml.etree.ElementTree as ET
 from collections import Counter
 from dataclasses import dataclass
@@ -11,16 +12,17 @@ from pathlib import Path
 from typing import Literal
 import numpy as np
 from .charset import filter_text
-from .core import Config, UsageError, check_writable_file, save_json
+from .core import Config, UsageError, check_not_input, check_writable_file, save_json
 from .formats import (DEFAULT_POINT, GTFormatError, PointRule, Sample, Word, parse_ctw1500_box, parse_ctw1500_line,
                               parse_icdar2013_line, parse_icdar2015_line, parse_totaltext_line, save_annotations, save_eval_gts,
                               to_annotations, to_eval_gts)
 
 # %% auto #0
 __all__ = ['FORMATS', 'SIXTEEN_BIT_MODES', 'IMAGE_EXTS', 'DEFAULT_FILTERS', 'FIXTURES', 'read_gt_file', 'read_ctw1500_xml',
-           'read_synthtext', 'read_image', 'check_image', 'sample_image', 'image_size', 'image_names', 'find_image',
-           'gt_files', 'read_dataset', 'read_sample', 'FilterConfig', 'filter_words', 'filter_samples',
-           'convert_dataset', 'format_counts', 'convert', 'draw_fixture_image', 'write_fixture']
+           'read_synthtext', 'read_image', 'check_image', 'image_extensions', 'find_images', 'sample_image',
+           'image_size', 'image_names', 'find_image', 'gt_files', 'read_dataset', 'read_sample', 'FilterConfig',
+           'filter_words', 'filter_samples', 'convert_dataset', 'format_counts', 'convert', 'draw_fixture_image',
+           'write_fixture']
 
 # %% ../nbs/02a_readers.ipynb #8917743a
 FORMATS = ('icdar2013', 'icdar2015', 'totaltext', 'ctw1500', 'synthtext')
@@ -122,6 +124,26 @@ def check_image(path) -> tuple[int, int]:
         im.load()
     except (OSError, ValueError, SyntaxError) as e: raise ValueError(f'cannot read image {path}: {e}') from None
     return size
+
+def image_extensions() -> frozenset[str]:
+    "The file extensions (lower case) of the image formats `read_image` opens: Pillow's readers."
+    from PIL import Image
+    Image.init()
+    return frozenset(ext for ext, fmt in Image.registered_extensions().items() if fmt in Image.OPEN)
+
+def find_images(target, recursive: bool = True) -> tuple[list[Path], Path]:
+    """The images named by `target`, sorted, and the folder their keys are relative to: one image file, or the files of a
+    folder (searched recursively) whose extension, in any case, is one `read_image` opens; other files are counted in a
+    warning."""
+    p = Path(target)
+    if p.is_file(): return [p], p.parent
+    if not p.is_dir(): raise FileNotFoundError(f'no image or folder at {p}')
+    exts, files = image_extensions(), [f for f in (p.rglob('*') if recursive else p.iterdir()) if f.is_file()]
+    found = sorted(f for f in files if f.suffix.lower() in exts)
+    if not found: raise FileNotFoundError(f'no images under {p} (extensions read: {", ".join(sorted(exts)[:12])}, ...)')
+    if (skipped := [f for f in files if f.suffix.lower() not in exts]):
+        print(f'warning: {len(skipped)} files under {p} are not images (e.g. {skipped[0].name}): skipped', file=sys.stderr)
+    return found, p
 
 # %% ../nbs/02a_readers.ipynb #01f57458
 def sample_image(s: Sample) -> np.ndarray:
@@ -294,10 +316,9 @@ def convert(fmt: Literal['icdar2013', 'icdar2015', 'totaltext', 'ctw1500', 'synt
             ):
     "Convert a benchmark's raw ground truth into the official annotation and eval-GT JSON files."
     if Path(out_ann).resolve() == Path(out_gts).resolve(): raise UsageError('--out-ann and --out-gts must be two files')
+    inputs = [p for top in (gt, images) if top for p in ([Path(top)] if Path(top).is_file() else Path(top).rglob('*'))]
     for arg, p in (('--out-ann', out_ann), ('--out-gts', out_gts), ('--report', report)):
-        if p is None: continue
-        if Path(p).resolve() == Path(gt).resolve(): raise UsageError(f'{arg} {p} is the input --gt: give another file')
-        check_writable_file(p, arg)  # before the work, not after it
+        if p is not None: check_writable_file(check_not_input(p, arg, inputs), arg)  # before the work, not after it
     f = FilterConfig.preset(DEFAULT_FILTERS[fmt]).replace(drop_ignored=not keep_ignored, charset=not keep_chars)
     if min_len is not None: f = f.replace(min_len=min_len)
     ann, gts, counts, removed = convert_dataset(fmt, gt, images, f, point, not no_image_check, polygons=polygons)

@@ -11,17 +11,17 @@ from typing import Sequence
 import cv2
 import numpy as np
 import torch
-from .core import check_writable_file, default_device, save_json
+from .core import check_not_input, check_writable_file, default_device, save_json
 from .locate import PARTIAL_EVERY_S, check_vis, drawing_path
 from .formats import sample_key
-from .readers import IMAGE_EXTS, read_image
+from .readers import find_images, read_image
 from .viz import draw_points
 from .sequence import Spot, Tokens, decode_tokens
 from .spotter import Spotter, load_spotter
 from .spotter_learner import pad_with_mask, resize_image, to_tensor
 
 # %% auto #0
-__all__ = ['grammar', 'greedy_decode', 'spot_images', 'spot_image', 'draw_spots', 'find_images', 'spot']
+__all__ = ['grammar', 'greedy_decode', 'spot_images', 'spot_image', 'draw_spots', 'spot']
 
 # %% ../nbs/23_spot.ipynb #5c71b7e4
 def grammar(tok: Tokens) -> torch.Tensor:
@@ -80,16 +80,6 @@ def draw_spots(img: np.ndarray, spots: Sequence[Spot]) -> np.ndarray:
     return draw_points(img, [s.point for s in spots], [s.text for s in spots])
 
 # %% ../nbs/23_spot.ipynb #bc69c46d
-def find_images(target) -> tuple[list[Path], Path]:
-    "The images named by `target` (one image, or a folder searched recursively) and the folder keys are relative to."
-    p = Path(target)
-    if p.is_file(): return [p], p.parent
-    if p.is_dir():
-        found = sorted(f for f in p.rglob('*') if f.suffix in IMAGE_EXTS and f.is_file())
-        if not found: raise FileNotFoundError(f'no images ({", ".join(IMAGE_EXTS)}) under {p}')
-        return found, p
-    raise FileNotFoundError(f'no image or folder at {p}')
-
 def spot(target: str,                 # an image, or a folder of images (searched recursively)
          *,
          ckpt: str,                   # spotter checkpoint: the kit's (`train-spotter`) or SPTS's
@@ -102,7 +92,7 @@ def spot(target: str,                 # an image, or a folder of images (searche
     """Read the words of an image or a folder of images with a trained spotter: words, points and scores. With --out,
     the result file is rewritten every minute as images are done, so a stopped run keeps its results."""
     files, base = find_images(target)
-    if out is not None: check_writable_file(out, '--out')  # before the work, not after it
+    if out is not None: check_writable_file(check_not_input(out, '--out', files), '--out')  # before the work, not after it
     if vis is not None: check_vis(vis, [base, *(f.parent for f in files)])
     model = load_spotter(ckpt).to(default_device(device))
     result, counts, saved = {}, Counter(), time.monotonic()

@@ -20,7 +20,7 @@ from fastai.metrics import AvgMetric, Metric
 from .core import Config, eval_mode
 from .formats import Sample, Word, gt_point, load_eval_gts
 from .readers import read_image
-from .learner import EpochSeed
+from .learner import EpochSeed, FiniteLoss
 from .transforms import color_jitter
 from .sequence import MAX_INSTANCES, Tokens, encode_instances, pad_batch, sequence_pair
 from .spotter import Spotter, SpotterConfig
@@ -332,7 +332,7 @@ def spotter_learner(dls: DataLoaders, model: Spotter | None = None, cfg: Spotter
     acc = AvgMetric(partial(token_accuracy, pad=tok.pad)); acc.func.__name__ = 'token_acc'
     learn = Learner(dls, model, loss_func=SpotterLoss(tok, cfg.eos_weight), opt_func=partial(Adam, eps=1e-8),
                     splitter=spotter_splitter, wd=cfg.wd, metrics=[acc, CharAccuracy(), CharAccuracy(blind=True)], path=path,
-                    cbs=[*([GradientClip(cfg.clip)] if cfg.clip else []), EpochSeed(), *(cbs or [])], **kwargs)
+                    cbs=[*([GradientClip(cfg.clip)] if cfg.clip else []), EpochSeed(), FiniteLoss(), *(cbs or [])], **kwargs)
     learn.train_cfg = cfg
     if precision == 'bf16': learn.add_cb(Autocast())
     elif precision == 'fp16': learn.to_fp16()

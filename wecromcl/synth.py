@@ -4,7 +4,7 @@
 
 # %% ../nbs/03_synth.ipynb #066c3873
 from __future__ import annotations
-import re, time
+import re, shutil, time
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Literal
@@ -17,11 +17,11 @@ from .formats import Sample, Word, to_annotations, to_eval_gts
 from .readers import read_image
 
 # %% auto #0
-__all__ = ['BACKGROUNDS', 'RENDER_CACHE', 'SYNTH_STREAM', 'vocabulary_path', 'load_vocabulary', 'vocabulary_zipf', 'SynthConfig',
-           'sample_text', 'find_fonts', 'bg_flat', 'bg_gradient', 'bg_noise', 'bg_stripes', 'bg_poster', 'find_photos',
-           'bg_photo', 'background', 'render_mask', 'rect_polygon', 'arc_warp', 'word_homography', 'apply_h',
-           'contrasting_colour', 'place_word', 'sample_rng', 'synth_sample', 'SynthDataset', 'synth_eval_samples',
-           'write_synth', 'synth']
+__all__ = ['BACKGROUNDS', 'RENDER_CACHE', 'SYNTH_STREAM', 'SYNTH_FILES', 'vocabulary_path', 'load_vocabulary', 'vocabulary_zipf',
+           'SynthConfig', 'sample_text', 'find_fonts', 'bg_flat', 'bg_gradient', 'bg_noise', 'bg_stripes', 'bg_poster',
+           'find_photos', 'bg_photo', 'background', 'render_mask', 'rect_polygon', 'arc_warp', 'word_homography',
+           'apply_h', 'contrasting_colour', 'place_word', 'sample_rng', 'synth_sample', 'SynthDataset',
+           'synth_eval_samples', 'write_synth', 'synth']
 
 # %% ../nbs/03_synth.ipynb #4c96757c
 @lru_cache(maxsize=4)
@@ -408,6 +408,8 @@ def synth_eval_samples(n: int, seed: int = EVAL_SEED, preset: str = 'official') 
     return [ds[i] for i in range(n)]
 
 # %% ../nbs/03_synth.ipynb #2224d022
+SYNTH_FILES = ('labels.json', 'gts.json', 'config.json')  # beside images/ in a data set `write_synth` makes
+
 def write_synth(out, n: int, seed: int = 0, cfg: SynthConfig | None = None, quality: int = 95, verbose: bool = True) -> dict:
     "Draw `n` samples and write images/, labels.json, gts.json (with polygons) and config.json under `out`."
     from PIL import Image
@@ -435,9 +437,14 @@ def synth(out: str = 'outputs/synth',  # output folder
           fonts: str | None = None,    # folder of extra fonts (ttf/otf)
           photos: str | None = None,   # folder of background photos
           no_system_fonts: bool = False,  # use only matplotlib's fonts (and --fonts): the same pixels on any machine
+          overwrite: bool = False,     # replace the data set already in --out (its images/ and JSON files)
           ):
     "Write a synthetic scene-text data set: images/, labels.json, gts.json (with polygons), config.json."
     if n_images < 1: raise UsageError(f'--n-images must be at least 1, got {n_images}')
+    if Path(out).is_dir() and any(Path(out).iterdir()):
+        if not overwrite: raise UsageError(f'{out} is not empty: --overwrite replaces the data set there, or give a new folder')
+        shutil.rmtree(Path(out)/'images', ignore_errors=True)  # what a data set of ours holds, nothing else of the folder
+        for f in SYNTH_FILES: (Path(out)/f).unlink(missing_ok=True)
     cfg = SynthConfig.preset(preset)
     kw = dict(fonts=fonts, photos=photos, system_fonts=not no_system_fonts)
     if side is not None:

@@ -12,7 +12,8 @@ from fastai.basics import Callback
 from fastai.callback.progress import CSVLogger
 from fastai.distributed import DistributedDL
 import torch.distributed as dist
-from .core import VAL_SEED_OFFSET, Preset, UsageError, atomic_write, check_numbers, default_device, remove_stale_temporaries, save_json
+from .core import (VAL_SEED_OFFSET, Preset, UsageError, atomic_write, check_numbers, default_device, holds_run_folder,
+                           remove_stale_temporaries, save_json)
 from .formats import Sample, Word, load_annotations, load_eval_gts, samples_from_annotations
 from .synth import SYNTH_STREAM, SynthConfig, SynthDataset, synth_eval_samples
 from .model import WeCromCLConfig
@@ -127,6 +128,7 @@ class RunLog(CSVLogger):
 # %% ../nbs/10a_train.ipynb #c7384077
 TIME_GUARD = 1.15  # --minutes plans the steps from a timed sample; the run stops anyway at this multiple of it
 
+@holds_run_folder
 def train(*,
           out: str,                     # run folder (checkpoint.pth, log.csv, losses.json, summary.json)
           preset: Preset = 'tiny',      # model and recipe preset
@@ -214,6 +216,8 @@ def train(*,
     else:
         if minutes is not None: steps = steps_for(learn, minutes)
         n_epoch = max(1, math.ceil(steps / cfg.epoch_len))
+        if minutes is None and n_epoch * cfg.epoch_len != steps:  # the schedule and checkpoints work in whole epochs
+            print(f'--steps {steps} rounds up to whole epochs of {cfg.epoch_len} steps: {n_epoch * cfg.epoch_len} steps')
     cbs = [TimeBudget(minutes * TIME_GUARD)] if minutes is not None and ck is None else []
     print(f'training {type(model).__name__} ({sum(p.numel() for p in model.parameters()) / 1e6:.2f} M parameters) '
           f'on {dev}: {n_epoch} epochs x {cfg.epoch_len} steps of {cfg.bs} images, {cfg.optimizer} + {cfg.schedule}, '
