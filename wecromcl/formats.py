@@ -13,11 +13,11 @@ import numpy as np
 from .core import save_json
 
 # %% auto #0
-__all__ = ['Point', 'PointRule', 'DEFAULT_POINT', 'Word', 'Sample', 'GTFormatError', 'box_polygon', 'parse_icdar2013_line',
-           'parse_icdar2015_line', 'parse_totaltext_legacy', 'parse_totaltext_line', 'parse_ctw1500_line',
-           'parse_ctw1500_box', 'poly_center', 'gt_point', 'sample_key', 'to_annotations', 'to_eval_gts',
-           'load_annotations', 'load_eval_gts', 'load_results', 'save_annotations', 'save_eval_gts', 'save_results',
-           'samples_from_annotations']
+__all__ = ['Point', 'SPTS_TEXT_MARK', 'PointRule', 'DEFAULT_POINT', 'Word', 'Sample', 'GTFormatError', 'box_polygon',
+           'parse_icdar2013_line', 'parse_icdar2015_line', 'parse_totaltext_legacy', 'parse_totaltext_line',
+           'parse_ctw1500_line', 'parse_ctw1500_box', 'poly_center', 'gt_point', 'sample_key', 'to_annotations',
+           'to_eval_gts', 'load_annotations', 'load_eval_gts', 'load_results', 'save_annotations', 'save_eval_gts',
+           'save_results', 'samples_from_annotations']
 
 # %% ../nbs/02_formats.ipynb #a7685f58
 Point = tuple[float, float]
@@ -73,12 +73,15 @@ def _pairs(v: list[float]) -> list[Point]:
     if len(v) % 2: raise ValueError(f'odd number of coordinates ({len(v)})')
     return list(zip(v[0::2], v[1::2]))
 
+SPTS_TEXT_MARK = '####'  # SPTS's evaluation GT writes `####` before each word (`####word`, `#######` for don't-care)
+
 def parse_icdar2015_line(line: str) -> Word:
-    "`x1,y1,x2,y2,x3,y3,x4,y4,word` (or the same with a space before the word)."
+    "`x1,y1,x2,y2,x3,y3,x4,y4,word` (or the same with a space before the word, or SPTS's `...,x4,y4,####word`)."
     parts = line.strip().split(',', 8)
     if len(parts) == 9 and all(re.fullmatch(rf'\s*{_NUM}\s*', p) for p in parts[:8]): coords, text = parts[:8], parts[8]
     elif (m := _IC15_WS.match(line)): coords, text = m[1].split(','), m[2]
     else: raise ValueError('expected 8 numbers `x1,y1,...,x4,y4` then the word')
+    if text.startswith(SPTS_TEXT_MARK): text = text[len(SPTS_TEXT_MARK):]  # SPTS's GT files mark the word: `,####word`
     return Word(text, _pairs(_floats(coords, '8 numbers')), text == '###')
 
 # %% ../nbs/02_formats.ipynb #d72aa688
@@ -105,8 +108,8 @@ def parse_totaltext_line(line: str) -> Word:
     "A Total-Text line in any of its three forms (see above)."
     line = line.strip()
     if line.startswith('x:'): return parse_totaltext_legacy(line)
-    if ',####' in line:
-        coords, text = line.split(',####', 1)
+    if ',' + SPTS_TEXT_MARK in line:
+        coords, text = line.split(',' + SPTS_TEXT_MARK, 1)
         return Word(text, _pairs(_floats(coords.split(','), 'numbers before `,####`')), text == '###')
     parts = line.split(',', 32)
     if len(parts) < 33: raise ValueError('expected 32 numbers (16 points) then the word, or `...,####word`')
@@ -116,8 +119,8 @@ def parse_totaltext_line(line: str) -> Word:
 def parse_ctw1500_line(line: str) -> Word:
     "`x1,y1,...,x14,y14,####word`, or the detection-only form `xmin,ymin,xmax,ymax,` + 28 offsets."
     line = line.strip()
-    if ',####' in line:
-        coords, text = line.split(',####', 1)
+    if ',' + SPTS_TEXT_MARK in line:
+        coords, text = line.split(',' + SPTS_TEXT_MARK, 1)
         return Word(text, _pairs(_floats(coords.split(','), 'numbers before `,####`')), text == '###')
     v = _floats(line.split(','), '28 coordinates then `,####word`, or 32 numbers')
     if len(v) == 32: return Word('###', [(v[0] + dx, v[1] + dy) for dx, dy in _pairs(v[4:])], True)

@@ -4,7 +4,7 @@
 
 # %% ../nbs/25_pipeline.ipynb #f8b3ad8c
 from __future__ import annotations
-import json, random, re, time
+import json, random, re, sys, time
 from collections import Counter
 from pathlib import Path
 from typing import Literal
@@ -29,8 +29,8 @@ from .synth import SYNTH_STREAM, SynthConfig, SynthDataset, SynthPreset, write_s
 from .train import EpochTable, RunLog
 
 # %% auto #0
-__all__ = ['SPOTTER_RUN_FILES', 'pseudo_label', 'point_source', 'run_checkpoint', 'SpotterCheckpoint', 'train_spotter',
-           'spotter_result', 'spotter_e2e', 'trivial_result', 'bench_spotter']
+__all__ = ['SPOTTER_RUN_FILES', 'pseudo_label', 'point_source', 'run_checkpoint', 'SpotterCheckpoint', 'random_stem_warning',
+           'train_spotter', 'spotter_result', 'spotter_e2e', 'trivial_result', 'bench_spotter']
 
 # %% ../nbs/25_pipeline.ipynb #1d8b8a18
 def pseudo_label(*,
@@ -94,6 +94,13 @@ class SpotterCheckpoint(Callback):
         save_spotter(self.learn.model, self.path, optimizer=plain_state(self.learn.opt.state_dict()), epoch=self.epoch + 1,
                      n_epoch=self.n_epoch, rng=rng, train_config=self.learn.train_cfg.to_dict(), **self.extra)
 
+def random_stem_warning(cfg: SpotterConfig, backbone_init: str | None) -> str | None:
+    "What a new spotter run should hear when its ResNet starts from random weights that partly never train."
+    if cfg.backbone != 'resnet' or backbone_init or not (cfg.freeze_stem or cfg.norm == 'frozen_bn'): return None
+    frozen = ', '.join(n for n, on in (('the stem and first stage', cfg.freeze_stem), ('batch norm', cfg.norm == 'frozen_bn')) if on)
+    return (f'warning: the ResNet starts from random weights, and what SPTS freezes in it ({frozen}) stays random: SPTS '
+            f"starts from ImageNet's. Give --backbone-init: torchvision's ImageNet ResNet file, or pretrain-reader's body.pth")
+
 @holds_run_folder
 def train_spotter(*,
                   points: Literal['gt', 'pseudo'] | None = None,  # train on ground-truth points or on stage-1 pseudo points
@@ -142,6 +149,7 @@ def train_spotter(*,
     if precision == 'fp16' and dev.type != 'cuda': raise UsageError('--precision fp16 needs a CUDA device (use bf16)')
     out.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(seed)
+    if ck is None and not init and (note := random_stem_warning(mcfg, backbone_init)): print(note, file=sys.stderr)
     model = load_spotter(init).train() if init and ck is None else Spotter(mcfg, imagenet=backbone_init if ck is None else None)
     if mcfg.backbone != 'resnet' and not init and ck is None: init_from_stage1(model, stage1)
     run = dict(points=points, labels=labels, img_root=img_root, synth=synth, seed=seed, val=val, backbone_init=backbone_init)
