@@ -60,3 +60,19 @@ def test_locate_reads_a_folder_as_spot_does(wecromcl, tmp_path):
     assert r.returncode == 0, r.stderr
     assert 'A.JPG' in r.stdout and 'b.tif' in r.stdout and 'located 2 words in 2 images' in r.stdout, r.stdout
     assert '1 files under' in r.stderr and 'notes.txt' in r.stderr, r.stderr
+
+
+def test_an_unreadable_image_of_a_folder_is_counted(wecromcl, tmp_path):
+    "`spot` and `locate` read the rest of a folder past a broken image, and say how many they skipped."
+    import cv2
+    from wecromcl.spotter import Spotter, SpotterConfig, save_spotter
+    d = tmp_path / 'imgs'; d.mkdir()
+    cv2.imwrite(str(d / 'good.png'), np.full((64, 96, 3), 200, np.uint8))
+    (d / 'broken.jpg').write_bytes(b'\xff\xd8 not really a JPEG')
+    ck = save_spotter(Spotter(SpotterConfig.preset('tiny')), tmp_path / 'spotter.pth')
+    long_out = tmp_path / ('r' * 245 + '.json')  # a valid name, longer than its temporary's would be without care
+    for args in (['spot', d, '--ckpt', ck, '--out', long_out], ['locate', d, '--words', 'shop', '--out', long_out]):
+        r = wecromcl(*args)
+        assert r.returncode == 0, r.stderr
+        assert '1 of 2 images could not be read' in r.stderr or '1 images could not be read' in r.stderr, r.stderr
+        assert list(json.loads(long_out.read_text())) == ['good.png' if args[0] == 'spot' else str(d / 'good.png')]

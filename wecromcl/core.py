@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, Callable, ClassVar, Literal
 if TYPE_CHECKING: import torch
 
 # %% auto #0
-__all__ = ['NUMBER_RULES', 'RUN_LOCK', 'TORCH_FILE_STARTS', 'EVAL_SEED', 'VAL_SEED_OFFSET', 'EASY_SEED_OFFSET',
+__all__ = ['NAME_MAX', 'NUMBER_RULES', 'RUN_LOCK', 'TORCH_FILE_STARTS', 'EVAL_SEED', 'VAL_SEED_OFFSET', 'EASY_SEED_OFFSET',
            'STREAM_TRAIN_BATCH', 'STREAM_VALID_BATCH', 'STREAM_AUGMENT', 'Preset', 'Config', 'assets_dir', 'asset',
            'atomic_write', 'remove_stale_temporaries', 'save_json', 'UsageError', 'check_arg', 'check_numbers',
            'check_writable', 'check_writable_file', 'check_not_input', 'run_lock', 'holds_run_folder',
@@ -92,11 +92,15 @@ def asset(*parts: str) -> Path:
     return p
 
 # %% ../nbs/00_core.ipynb #6d4a61b1
+NAME_MAX = 255  # bytes of a file name on Linux, macOS and Windows file systems
+
 def atomic_write(path, write: Callable[[Path], Any]) -> Path:
     "Call `write(tmp_path)`, then move the temporary file onto `path` in one step."
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f'.{path.name}.tmp{os.getpid()}')
+    suffix = f'.tmp{os.getpid()}'  # a name the file system takes: at most NAME_MAX bytes, whatever `path`'s length
+    stem = path.name.encode()[:NAME_MAX - 1 - len(suffix)].decode(errors='ignore')
+    tmp = path.with_name(f'.{stem}{suffix}')
     try:
         write(tmp)
         os.replace(tmp, path)

@@ -68,6 +68,7 @@ def check_vis(vis, inputs) -> Path:
     return check_writable(vis, '--vis')
 
 def _warn_counts(n: Counter, examples: dict):
+    if n['unreadable']: print(f"warning: {n['unreadable']} images could not be read and were skipped (e.g. {examples['unreadable']})", file=sys.stderr)
     if n['unencodable']: print(f"warning: {n['unencodable']} words have no character of the table (e.g. {examples['unencodable']!r}): no point for them", file=sys.stderr)
     if n['truncated']: print(f"warning: {n['truncated']} words are longer than {MAX_LEN} characters (e.g. {examples['truncated']!r}): "
                              f'the model reads their first {MAX_LEN}, so two that share those get the same point', file=sys.stderr)
@@ -79,18 +80,25 @@ def locate_dataset(model: WeCromCL, samples: Sequence[Sample], min_side: int = -
     """The official stage-1 result `{image key: {text, points, scores}}` for `samples` (optionally drawn to `vis`, and
     written to `out` as it goes). Words without an encodable character get no point; the losses are counted and warned."""
     result, n, examples, saved = {}, Counter(), {}, time.monotonic()
-    for i, s in enumerate(samples):
-        img, words = sample_image(s), [w.text for w in s.words]
-        for w in words:
-            if (loss := encoding_loss(w)): n[loss] += 1; examples.setdefault(loss, w)
-        huge = min_side < 0 and max_side < 0 and max(img.shape[:2]) > HUGE_SIDE
-        n['resized'] += huge
-        texts, points, scores, maps = locate_image(model, img, words, min_side, HUGE_SIDE if huge else max_side, peak)
-        key = sample_key(s.path, root)
-        result[key] = {'text': texts, 'points': points, 'scores': scores}
-        if vis is not None: viz.save_png(viz.image_sheet(img, maps, texts, points, scores), drawing_path(vis, key))
-        if progress and (i + 1) % 50 == 0: print(f'  {i + 1}/{len(samples)} images', flush=True)
-        if out is not None and time.monotonic() - saved > PARTIAL_EVERY_S: save_results(result, out); saved = time.monotonic()
+    try:
+        for i, s in enumerate(samples):
+            try: img, words = sample_image(s), [w.text for w in s.words]
+            except ValueError as e:  # an unreadable image of many is counted, not the end of the run
+                if len(samples) == 1: raise
+                n['unreadable'] += 1; examples.setdefault('unreadable', str(e)); continue
+            for w in words:
+                if (loss := encoding_loss(w)): n[loss] += 1; examples.setdefault(loss, w)
+            huge = min_side < 0 and max_side < 0 and max(img.shape[:2]) > HUGE_SIDE
+            n['resized'] += huge
+            texts, points, scores, maps = locate_image(model, img, words, min_side, HUGE_SIDE if huge else max_side, peak)
+            key = sample_key(s.path, root)
+            result[key] = {'text': texts, 'points': points, 'scores': scores}
+            if vis is not None: viz.save_png(viz.image_sheet(img, maps, texts, points, scores), drawing_path(vis, key))
+            if progress and (i + 1) % 50 == 0: print(f'  {i + 1}/{len(samples)} images', flush=True)
+            if out is not None and time.monotonic() - saved > PARTIAL_EVERY_S: save_results(result, out); saved = time.monotonic()
+    except KeyboardInterrupt:  # Ctrl-C: keep what was located
+        if out is not None: print(f'\ninterrupted: wrote the {len(result)} images located so far to {save_results(result, out)}', file=sys.stderr)
+        raise
     _warn_counts(n, examples)
     return result
 

@@ -4,18 +4,17 @@
 
 # %% ../nbs/23_spot.ipynb #63de3607
 from __future__ import annotations
-import time
+import sys, time
 from collections import Counter
 from pathlib import Path
 from typing import Sequence
-import cv2
 import numpy as np
 import torch
 from .core import check_not_input, check_writable_file, default_device, save_json
 from .locate import PARTIAL_EVERY_S, check_vis, drawing_path
 from .formats import sample_key
 from .readers import find_images, read_image
-from .viz import draw_points
+from .viz import draw_points, save_jpeg
 from .sequence import Spot, Tokens, decode_tokens
 from .spotter import Spotter, load_spotter
 from .spotter_learner import pad_with_mask, resize_image, to_tensor
@@ -95,19 +94,25 @@ def spot(target: str,                 # an image, or a folder of images (searche
     if out is not None: check_writable_file(check_not_input(out, '--out', files), '--out')  # before the work, not after it
     if vis is not None: check_vis(vis, [base, *(f.parent for f in files)])
     model = load_spotter(ckpt).to(default_device(device))
-    result, counts, saved = {}, Counter(), time.monotonic()
-    for f in files:
-        img = read_image(f)
-        spots = [s for s in spot_images(model, [img], counts)[0] if s.score >= min_score]
-        key = sample_key(str(f), root or base)
-        result[key] = {'text': [s.text for s in spots], 'points': [[round(v, 1) for v in s.point] for s in spots],
-                       'scores': [round(s.score, 4) for s in spots]}
-        print(f'{key}: ' + ('  '.join(f'{s.text} ({s.point[0]:.0f}, {s.point[1]:.0f}) {s.score:.2f}' for s in spots) or '(no words)'))
-        if vis is not None:
-            dst = drawing_path(vis, key, '.spots.jpg')
-            dst.parent.mkdir(parents=True, exist_ok=True)
-            cv2.imwrite(str(dst), cv2.cvtColor(draw_spots(img, spots), cv2.COLOR_RGB2BGR))
-        if out is not None and time.monotonic() - saved > PARTIAL_EVERY_S: save_json(result, out); saved = time.monotonic()
+    result, counts, unread, saved = {}, Counter(), [], time.monotonic()
+    try:
+        for f in files:
+            try: img = read_image(f)
+            except ValueError as e:  # one unreadable image of a folder is counted, not the end of the run
+                if len(files) == 1: raise
+                unread.append(str(e)); continue
+            spots = [s for s in spot_images(model, [img], counts)[0] if s.score >= min_score]
+            key = sample_key(str(f), root or base)
+            result[key] = {'text': [s.text for s in spots], 'points': [[round(v, 1) for v in s.point] for s in spots],
+                           'scores': [round(s.score, 4) for s in spots]}
+            print(f'{key}: ' + ('  '.join(f'{s.text} ({s.point[0]:.0f}, {s.point[1]:.0f}) {s.score:.2f}' for s in spots) or '(no words)'))
+            if vis is not None: save_jpeg(draw_spots(img, spots), drawing_path(vis, key, '.spots.jpg'))
+            if out is not None and time.monotonic() - saved > PARTIAL_EVERY_S: save_json(result, out); saved = time.monotonic()
+    except KeyboardInterrupt:  # Ctrl-C: keep what was read
+        if out is not None: print(f'\ninterrupted: wrote the {len(result)} images read so far to {save_json(result, out)}', file=sys.stderr)
+        raise
+    if unread: print(f'warning: {len(unread)} of {len(files)} images could not be read and were skipped (e.g. {unread[0]})', file=sys.stderr)
+    if not result: raise ValueError(f'no image under {target} could be read')
     if counts: print('decoding: ' + ', '.join(f'{v} {k}' for k, v in counts.items()))
     if out is not None: print(f'wrote {save_json(result, out)}')
     return result

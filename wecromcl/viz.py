@@ -13,7 +13,8 @@ from .core import atomic_write
 # %% auto #0
 __all__ = ['COLORMAP', 'ALPHA', 'PRED_COLOR', 'GT_COLOR', 'Marker', 'as_rgb', 'as_map', 'scale_map', 'colorize', 'overlay',
            'put_label', 'score_label', 'draw_points', 'word_panel', 'resize_long_side', 'scale_points', 'group_anchors',
-           'anchor_panels', 'titled', 'tile', 'png_bytes', 'save_png', 'image_sheet', 'show_panels', 'show_maps']
+           'anchor_panels', 'titled', 'tile', 'image_bytes', 'png_bytes', 'save_png', 'save_jpeg', 'image_sheet',
+           'show_panels', 'show_maps']
 
 # %% ../nbs/09b_viz.ipynb #12845527
 COLORMAP = 'jet'            # matplotlib colormap of the heatmaps: low attention blue, high attention red
@@ -187,16 +188,23 @@ def tile(panels: Sequence[np.ndarray | None], titles: Sequence[str] | None = Non
         sheet[y:y + p.shape[0], x:x + p.shape[1]] = p
     return sheet
 
-def png_bytes(img) -> bytes:
-    "The PNG encoding of an RGB image."
+def image_bytes(img, ext: str = '.png') -> bytes:
+    "The encoding of an RGB image in the format of `ext` ('.png', '.jpg')."
     import cv2
-    ok, buf = cv2.imencode('.png', cv2.cvtColor(as_rgb(img), cv2.COLOR_RGB2BGR))
-    if not ok: raise ValueError('PNG encoding failed')
+    ok, buf = cv2.imencode(ext, cv2.cvtColor(as_rgb(img), cv2.COLOR_RGB2BGR))
+    if not ok: raise ValueError(f'{ext} encoding failed')
     return buf.tobytes()
 
+def png_bytes(img) -> bytes: return image_bytes(img, '.png')
+
 def save_png(img, path) -> Path:
-    "Write an RGB image as a PNG, atomically."
+    "Write an RGB image as a PNG, atomically (a failed write, a full disk, is an error)."
     data = png_bytes(img)
+    return atomic_write(path, lambda p: p.write_bytes(data))
+
+def save_jpeg(img, path) -> Path:
+    "Write an RGB image as a JPEG, atomically (a failed write is an error)."
+    data = image_bytes(img, '.jpg')
     return atomic_write(path, lambda p: p.write_bytes(data))
 
 def image_sheet(img, maps, texts, points, scores, gts: dict | None = None, ncols: int = 4, side: int | None = 320,
