@@ -493,8 +493,9 @@ class Checkpoint(Callback):
     def after_cancel_epoch(self): self.skipped = True
     def after_epoch(self):
         if self.skipped: self.skipped = False; return
-        extra = {k: v() if callable(v) else v for k, v in self.extra.items()}
-        save_checkpoint(self.learn, self.learn.path/self.fname, self.epoch + 1, self.n_epoch, **extra)
+        self.save(self.learn.path/self.fname, **{k: v() if callable(v) else v for k, v in self.extra.items()})
+    def save(self, path: Path, **extra):  # a run of another kind writes its own format here
+        save_checkpoint(self.learn, path, self.epoch + 1, self.n_epoch, **extra)
 
 class TimeBudget(Callback):
     "Stop training (cleanly, checkpoint written) once `minutes` have passed."

@@ -11,13 +11,13 @@ from typing import Literal
 import torch
 from .metric import anchor_metric, point_in_polygon_rate
 from .core import (EVAL_SEED, VAL_SEED_OFFSET, UsageError, check_arg, check_numbers, default_device, holds_run_folder,
-                           save_json)
+                           remove_stale_temporaries, save_json)
 from .transforms import Benchmark
 from .formats import load_eval_gts
 from .readers import check_image, read_image
 from .e2e import E2E_FIGURES, e2e_metric
 from fastai.basics import Callback
-from .learner import TimeBudget, numpy_rng_state, plain_state, restore_checkpoint
+from .learner import Checkpoint, TimeBudget, numpy_rng_state, plain_state, restore_checkpoint
 from .anchors import Peak
 from .locate import locate
 from .spot import spot_images
@@ -26,11 +26,12 @@ from .spotter import (SPOTTER_FORMAT, Spotter, SpotterBackbone, SpotterConfig, S
                               init_from_stage1, load_spotter, save_spotter)
 from .spotter_learner import PointDataset, SpotterTrainConfig, fit_spotter, looks, spotter_dls, spotter_learner
 from .synth import SYNTH_STREAM, SynthConfig, SynthDataset, SynthPreset, write_synth
-from .train import EpochTable, RunLog
+from .train import EpochTable, RunLog, Throughput, keep_epochs
 
 # %% auto #0
-__all__ = ['SPOTTER_RUN_FILES', 'pseudo_label', 'point_source', 'run_checkpoint', 'SpotterCheckpoint', 'random_stem_warning',
-           'train_spotter', 'spotter_result', 'spotter_e2e', 'trivial_result', 'bench_spotter']
+__all__ = ['SPOTTER_RUN_FILES', 'SPOTTER_EPOCHS', 'pseudo_label', 'point_source', 'run_checkpoint', 'SpotterCheckpoint',
+           'resumed_settings', 'random_stem_warning', 'train_spotter', 'spotter_result', 'spotter_e2e',
+           'trivial_result', 'bench_spotter']
 
 # %% ../nbs/25_pipeline.ipynb #1d8b8a18
 def pseudo_label(*,
@@ -72,6 +73,7 @@ def point_source(points: str, labels: str | None, img_root: str | None, synth: s
     return ds, None
 
 SPOTTER_RUN_FILES = ('spotter.pth', 'checkpoint.pth', 'log.csv', 'losses.json')  # what a spotter run folder holds
+SPOTTER_EPOCHS = 10  # `train-spotter`'s epochs when none are asked
 
 def run_checkpoint(out: Path, files: tuple, resume: bool, overwrite: bool,
                    fmt: str,  # the checkpoint format of this kind of run: another kind's run folder is refused
@@ -85,14 +87,23 @@ def run_checkpoint(out: Path, files: tuple, resume: bool, overwrite: bool,
     if not (out/'checkpoint.pth').is_file(): raise FileNotFoundError(f'--resume: no checkpoint.pth in {out}')
     return load_checkpoint(out/'checkpoint.pth', fmt)
 
-class SpotterCheckpoint(Callback):
-    "After every epoch, write the whole training state (weights, optimizer, RNGs, epoch) for an exact `--resume`."
-    order = 70  # before TimeBudget (80): a run stopped by its budget has its last epoch saved
-    def __init__(self, path, **extra): self.path, self.extra = Path(path), extra
-    def after_epoch(self):
+class SpotterCheckpoint(Checkpoint):
+    "Stage 1's `Checkpoint` (saved after every trained epoch only) in the spotter's format, for an exact `--resume`."
+    def save(self, path: Path, **extra):
         rng = dict(torch=torch.get_rng_state(), numpy=numpy_rng_state(), python=random.getstate())
-        save_spotter(self.learn.model, self.path, optimizer=plain_state(self.learn.opt.state_dict()), epoch=self.epoch + 1,
-                     n_epoch=self.n_epoch, rng=rng, train_config=self.learn.train_cfg.to_dict(), **self.extra)
+        save_spotter(self.learn.model, path, optimizer=plain_state(self.learn.opt.state_dict()), epoch=self.epoch + 1,
+                     n_epoch=self.n_epoch, rng=rng, train_config=self.learn.train_cfg.to_dict(), **extra)
+
+def resumed_settings(ck: dict, out: Path, given: dict, train_config: dict) -> dict:
+    """A resumed run's own settings (`ck['run']`, its data included); a setting given again with another value is a
+    `UsageError`, since the run would no longer be the one that began (`given`: data settings, then the training config's)."""
+    r = ck['run']
+    for k, v in given.items():
+        was = r.get(k, train_config.get(k))
+        if v is not None and v != was:
+            raise UsageError(f"--{k.replace('_', '-')} {v}: the run in {out} began with {was}; --resume continues it as it "
+                             f"began (start a new run with --overwrite or another --out)")
+    return r
 
 def random_stem_warning(cfg: SpotterConfig, backbone_init: str | None) -> str | None:
     "What a new spotter run should hear when its ResNet starts from random weights that partly never train."
@@ -113,7 +124,7 @@ def train_spotter(*,
                   backbone: SpotterBackbone | None = None,  # the image side (default: the preset's): SPTS's ResNet, or stage 1's image encoder
                   stage1: str | None = None,    # stage-1 weights a stage1_* backbone starts from (default: the shipped ones)
                   backbone_init: str | None = None,  # ResNet weights the resnet backbone starts from: `shipped` (the kit's reader), pretrain-reader's body.pth, or ImageNet's
-                  epochs: int = 10,             # epochs
+                  epochs: int | None = None,    # epochs (default: 10, or a resumed run's own; more extend it on a new schedule)
                   epoch_len: int | None = None,  # batches per epoch (default: the preset's)
                   minutes: float | None = None,  # stop after the epoch that passes this many minutes
                   lr: float | None = None,      # learning rate (default: the preset's)
@@ -130,8 +141,11 @@ def train_spotter(*,
     out = Path(out)
     ck = run_checkpoint(out, SPOTTER_RUN_FILES, resume, overwrite, SPOTTER_FORMAT)
     if ck is not None:
-        r = ck['run']  # the run's own settings, its data included
+        r = resumed_settings(ck, out, dict(points=points, labels=labels, img_root=img_root, synth=synth, lr=lr, bs=bs,
+                                           epoch_len=epoch_len), ck['train_config'])
         points, labels, img_root, synth, seed, val = r['points'], r['labels'], r['img_root'], r['synth'], r['seed'], r.get('val', val)
+        epochs = int(ck['n_epoch']) if epochs is None else epochs
+    epochs = SPOTTER_EPOCHS if epochs is None else epochs
     if points is None: raise UsageError('--points gt or --points pseudo is required')
     check_numbers(epochs=epochs, epoch_len=epoch_len, minutes=minutes, lr=lr, bs=bs, workers=workers, val=val)
     ds, valid = point_source(points, labels, img_root, synth, seed, val)
@@ -148,24 +162,27 @@ def train_spotter(*,
     dev = default_device(device)
     if precision == 'fp16' and dev.type != 'cuda': raise UsageError('--precision fp16 needs a CUDA device (use bf16)')
     out.mkdir(parents=True, exist_ok=True)
+    remove_stale_temporaries(out)
+    if ck is not None: keep_epochs(out/'log.csv', int(ck['epoch']))  # rows logged after the last save are redone
     torch.manual_seed(seed)
     if ck is None and not init and (note := random_stem_warning(mcfg, backbone_init)): print(note, file=sys.stderr)
     model = load_spotter(init).train() if init and ck is None else Spotter(mcfg, imagenet=backbone_init if ck is None else None)
     if mcfg.backbone != 'resnet' and not init and ck is None: init_from_stage1(model, stage1)
     run = dict(points=points, labels=labels, img_root=img_root, synth=synth, seed=seed, val=val, backbone_init=backbone_init)
+    thr = Throughput(ck.get('history') if ck is not None else None)
     learn = spotter_learner(spotter_dls(ds, valid, cfg=cfg, model_cfg=model.cfg, device=dev, workers=workers), model.to(dev), cfg,
-                            path=out, cbs=[EpochTable(), RunLog('log.csv', append=resume), SpotterCheckpoint(out/'checkpoint.pth', run=run)]
+                            path=out, cbs=[EpochTable(), RunLog('log.csv', append=resume), thr,
+                                           SpotterCheckpoint(run=run, history=thr.history)]
                                       + ([TimeBudget(minutes)] if minutes else []), precision=precision)
     start = restore_checkpoint(learn, ck) if ck is not None else 0
-    if start >= epochs: raise UsageError(f'the run in {out} has done {start} epochs already; ask for more with --epochs')
-    t0 = time.time()
+    if start >= epochs:
+        if epochs != int(ck['n_epoch']): raise UsageError(f'--epochs {epochs}: the run in {out} has done {start} epochs already')
+        print(f'{out}: the run is already complete ({epochs} epochs)'); return out/'spotter.pth'
     with learn.no_bar(): fit_spotter(learn, epochs, start_epoch=start)
-    dt = time.time() - t0
-    losses = [float(v) for v in learn.recorder.losses]
-    before = json.loads((out/'losses.json').read_text()) if resume and (out/'losses.json').exists() else {}
-    save_json({'losses': before.get('losses', []) + losses, 'seconds': before.get('seconds', 0) + dt}, out/'losses.json')
+    hist = thr.history()   # every segment's steps: a resumed run's losses.json is an uninterrupted run's
+    save_json(dict(losses=hist['losses'], segments=hist['segments'], seconds=hist['wall_seconds']), out/'losses.json')
     path = save_spotter(learn.model, out/'spotter.pth', train_config=cfg.to_dict(), run=dict(run, epochs=epochs))
-    print(f'trained on {points} points for {len(losses)} steps in {dt:.1f} s; wrote {path}')
+    print(f"trained on {points} points for {thr.steps} steps in {time.perf_counter() - thr.t_fit:.1f} s; wrote {path}")
     last = {m.name: m.value for m in learn.metrics}   # the last validation's
     if last.get('char_acc') is not None and not looks(last['char_acc'], last['blind_acc']):
         print(f"the spotter does not look at the image yet: it reads {last['char_acc']:.3f} of the validation characters, "

@@ -16,17 +16,18 @@ import torch.nn as nn
 import torch.nn.functional as F
 from fastai.basics import Adam, DataLoader, DataLoaders, Learner
 from fastai.metrics import Metric
-from .core import Config, UsageError, atomic_write, check_numbers, default_device, holds_run_folder, read_checkpoint
+from .core import (Config, UsageError, atomic_write, check_numbers, default_device, holds_run_folder, read_checkpoint,
+                           remove_stale_temporaries)
 from .formats import Sample
 from .image_encoder import ResNet, load_imagenet
 from .learner import Checkpoint, EpochSeed, FiniteLoss, TimeBudget, restore_checkpoint
 from .checkpoint import load_checkpoint
-from .pipeline import point_source, run_checkpoint
+from .pipeline import point_source, resumed_settings, run_checkpoint
 from .readers import read_image
 from .sequence import CHARS
 from .spotter import ResNetLevel, SpotterConfig, SpotterPreset, backbone_weights
 from .spotter_learner import draw_indices, epoch_batches, pad_with_mask, resize_image, to_tensor, train_val_batches
-from .train import EpochTable, RunLog, TIME_GUARD, steps_for
+from .train import EpochTable, RunLog, TIME_GUARD, keep_epochs, steps_for
 
 # %% auto #0
 __all__ = ['BLANK', 'READER_RUN_FILES', 'READER_FORMAT', 'ReaderConfig', 'tiny', 'centre_line', 'reader_words', 'encode_text',
@@ -211,7 +212,8 @@ def pretrain_reader(*,
     out = Path(out)
     ck = run_checkpoint(out, READER_RUN_FILES, resume, overwrite, READER_FORMAT)
     if ck is not None:
-        synth, labels, img_root, seed, val, epochs = (ck['run'][k] for k in ('synth', 'labels', 'img_root', 'seed', 'val', 'epochs'))
+        r = resumed_settings(ck, out, dict(synth=synth, labels=labels, img_root=img_root, lr=lr, epoch_len=epoch_len), ck['config'])
+        synth, labels, img_root, seed, val, epochs = (r[k] for k in ('synth', 'labels', 'img_root', 'seed', 'val', 'epochs'))
     prior, body_init = reader_init(init) if init else (None, None)  # a checkpoint's config too: its weights fit only that reader
     check_numbers(epochs=epochs, epoch_len=epoch_len, minutes=minutes, lr=lr, workers=workers, val=val)
     if synth is None and labels is None: raise UsageError('give --synth PRESET or --labels GTS.json --img-root DIR')
@@ -226,6 +228,8 @@ def pretrain_reader(*,
         print(f'{len(train)} images from {labels}' + (': words left out: ' + ', '.join(f'{v} {k}' for k, v in left.items()) if left else ''))
     dev = default_device(device)
     out.mkdir(parents=True, exist_ok=True)
+    remove_stale_temporaries(out)
+    if ck is not None: keep_epochs(out/'log.csv', int(ck['epoch']))  # rows logged after the last save are redone
     torch.manual_seed(seed)
     dls = reader_dls(train.samples, valid.samples if valid else None, cfg, dev, workers)
     model = LineReader(cfg)
@@ -238,7 +242,7 @@ def pretrain_reader(*,
     run = dict(synth=synth, labels=labels, img_root=img_root, seed=seed, val=val, epochs=epochs, init=init)  # what --resume reads back
     learn.add_cb(Checkpoint('checkpoint.pth', fmt=READER_FORMAT, run=run))
     start = restore_checkpoint(learn, ck) if ck is not None else 0
-    if start >= epochs: raise UsageError(f'the run in {out} has done its {epochs} epochs already')
+    if start >= epochs: print(f'{out}: the run is already complete ({epochs} epochs)'); return out/'body.pth'
     val_images = min(len(dls.valid.source), len(dls.valid) * cfg.bs)  # the images one validation reads
     print(f"reader of the `{cfg.spotter}` spotter's ResNet (C{cfg.level}, {cfg.points} points a line) on "
           f"{synth or labels}{f' from {init}' if init else ''}: {epochs} epochs of {cfg.epoch_len} steps, {val_images} validation images, {dev}")
