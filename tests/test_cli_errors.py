@@ -88,3 +88,18 @@ def test_bad_backbone_init(wecromcl, tmp_path, kind):
     r = wecromcl(*TRAIN, '--backbone-init', f, '--out', tmp_path / 'run')
     one_line_error(r, 'b.pth', says)
     assert 'unpickled' not in r.stdout
+
+
+@pytest.mark.parametrize('yaml_text, says', [('a: &x [*x]\n', 'aliases'), ('_base_: c.yaml\nmodel: {}\n', '_base_ chain'),
+                                             ('trainer: 5\n', 'trainer must be a mapping'),
+                                             ('model:\n  embed_dim: -3\n', 'model.embed_dim -3')],
+                         ids=['recursive-alias', 'base-loop', 'trainer-not-a-mapping', 'negative-width'])
+def test_bad_yaml_config(wecromcl, tmp_path, yaml_text, says):
+    (tmp_path / 'c.yaml').write_text(yaml_text)
+    one_line_error(wecromcl(*TRAIN, '--config', tmp_path / 'c.yaml', '--out', tmp_path / 'run'), 'c.yaml', says)
+
+
+def test_deeply_nested_json(wecromcl, tmp_path):
+    (tmp_path / 'deep.json').write_text('{"a": ' + '[' * 100_000 + ']' * 100_000 + '}')
+    one_line_error(wecromcl('eval-anchors', '--result', tmp_path / 'deep.json', '--gts', tmp_path / 'deep.json',
+                            '--json', tmp_path / 'o.json'), 'deep.json', 'nested too deeply')

@@ -203,6 +203,7 @@ def _load(path) -> dict:
     if not path.is_file(): raise FileNotFoundError(f'JSON file not found: {path}')
     try: d = json.loads(path.read_text(encoding='utf-8-sig'))
     except json.JSONDecodeError as e: raise ValueError(f'{path}: not valid JSON ({e})') from None
+    except RecursionError: raise ValueError(f'{path}: nested too deeply to be a data set file') from None
     if not isinstance(d, dict): raise ValueError(f'{path}: expected a JSON object {{image path: ...}}, got {type(d).__name__}')
     return d
 

@@ -14,8 +14,8 @@ from .charset import OFFICIAL_ALPHABET
 from .model import WeCromCL, WeCromCLConfig
 
 # %% auto #0
-__all__ = ['state_dict_mismatch', 'strip_prefix', 'load_official', 'read_yaml', 'official_yaml_settings',
-           'config_from_official_yaml']
+__all__ = ['YAML_SIZES', 'MAX_YAML_SIZE', 'state_dict_mismatch', 'strip_prefix', 'load_official', 'read_yaml',
+           'official_yaml_settings', 'config_from_official_yaml']
 
 # %% ../nbs/07a_official.ipynb #b0df9a9c
 def state_dict_mismatch(expected: Mapping, sd: Mapping, limit: int = 10) -> str | None:
@@ -61,7 +61,12 @@ def _floats(d):
 def read_yaml(path) -> dict:
     "A YAML file as a dict (PyYAML's `safe_load`), with `1e-3`-style strings read as floats."
     path = Path(path)
-    try: d = yaml.safe_load(path.read_text())
+    try:
+        text = path.read_text()
+        if any(isinstance(e, yaml.AliasEvent) for e in yaml.parse(text, Loader=yaml.SafeLoader)):
+            raise ValueError(f'{path}: YAML aliases (*name) are not read: a config has no need of them, and they can '
+                             f'loop or expand without bound')
+        d = yaml.safe_load(text)
     except yaml.YAMLError as e: raise ValueError(f'{path}: not valid YAML ({str(e).splitlines()[0]})') from None
     if d is not None and not isinstance(d, dict): raise ValueError(f'{path}: expected a mapping, got a {type(d).__name__}')
     return _floats(d or {})
@@ -77,18 +82,28 @@ def _find_base(base: str, path: Path) -> Path:
         if p.is_file(): return p
     raise FileNotFoundError(f'_base_ {base!r} of {path} not found (looked in the current directory and above {path.parent})')
 
-def official_yaml_settings(path) -> dict:
+def official_yaml_settings(path, _seen: tuple = ()) -> dict:
     "The official config at `path` merged over its `_base_` (recursively), as a plain dict."
     path = Path(path)
     if not path.is_file(): raise FileNotFoundError(f'config not found: {path}')
+    if path.resolve() in _seen: raise ValueError(f'{_seen[-1]}: its _base_ chain comes back to {path}')
     d = read_yaml(path)
+    for k in ('model', 'data', 'trainer'):
+        if not isinstance(d.get(k) or {}, dict): raise ValueError(f'{path}: {k} must be a mapping, not {d[k]!r}')
     base = d.pop('_base_', None)
-    return _merge(official_yaml_settings(_find_base(base, path)), d) if base else d
+    return _merge(official_yaml_settings(_find_base(base, path), (*_seen, path.resolve())), d) if base else d
+
+YAML_SIZES = ('embed_dim', 'transformer_width', 'transformer_layers', 'transformer_heads', 'deformable_layer', 'use_stride')
+MAX_YAML_SIZE = 65_536  # past any real model's widths, depths and vocabularies: a bigger number is a mistake, refused before allocating
 
 def config_from_official_yaml(path) -> tuple[WeCromCLConfig, dict]:
     "Our `WeCromCLConfig` from an official WeCromCL YAML config, and the merged settings (data, trainer, …) as a dict."
     s = official_yaml_settings(path)
     m, data = s.get('model') or {}, s.get('data') or {}
+    for where, d, keys in (('model', m, YAML_SIZES), ('data', data, ('vocab_size',)), ('', s, ('max_text_length',))):
+        for k in keys:
+            if k in d and not (isinstance(d[k], int) and not isinstance(d[k], bool) and 0 < d[k] <= MAX_YAML_SIZE):
+                raise ValueError(f"{path}: {where + '.' if where else ''}{k} {d[k]!r}: must be a whole number from 1 to {MAX_YAML_SIZE}")
     if m.get('backbone', 'resnet50') != 'resnet50': raise ValueError(f"{path}: model.backbone {m['backbone']!r} is not supported (resnet50 only)")
     cfg = WeCromCLConfig.preset('official')
     embed = m.get('embed_dim', cfg.text.embed_dim)
