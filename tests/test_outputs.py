@@ -111,3 +111,17 @@ def test_synth_never_writes_into_a_data_set(wecromcl, tmp_path):
     assert r.returncode == 0, r.stderr
     assert len(list((syn / 'images').iterdir())) == 1 and len(json.loads((syn / 'labels.json').read_text())) == 1
     assert (syn / 'notes.txt').read_text() == 'mine'  # only the data set is replaced
+
+
+def test_full_disk_at_a_checkpoint_save(wecromcl, tmp_path):
+    "A checkpoint that does not fit is one line naming it; its temporary file is gone (a 600 kB tmpfs: root only)."
+    disk = tmp_path / 'small'; disk.mkdir()
+    if subprocess.run(['mount', '-t', 'tmpfs', '-o', 'size=600k', 'tmpfs', str(disk)], capture_output=True).returncode:
+        import pytest; pytest.skip('cannot mount a small tmpfs here (needs root)')
+    try:
+        r = wecromcl('train', '--data', 'synth:8', '--val', '0', '--bs', '2', '--size', '64', '--steps', '2', '--device', 'cpu',
+                     '--out', disk / 'run')
+        assert r.returncode == 2 and r.stderr.count('\n') == 1 and 'checkpoint.pth' in r.stderr and 'disk full' in r.stderr, r.stderr
+        assert not list((disk / 'run').glob('.*.tmp*'))
+    finally:
+        subprocess.run(['umount', str(disk)])

@@ -6,7 +6,7 @@
 from __future__ import annotations
 from pathlib import Path
 import torch
-from .core import asset, atomic_write, read_checkpoint  # the one reader lives in core, below `official`
+from .core import asset, read_checkpoint, save_tensors  # the one reader and writer live in core, below `official`
 from .image_encoder import load_imagenet
 from .text_encoder import TEXT_PARTS
 from .model import WeCromCL, WeCromCLConfig
@@ -24,7 +24,7 @@ def write_checkpoint(path, model, weights: dict | None = None,
                      **entries) -> Path:
     "The kit's one checkpoint writer: `model`'s config, its weights (or `weights`) and `entries`, atomically."
     ck = {'format': fmt, 'config': model.cfg.to_dict(), 'model': model.state_dict() if weights is None else weights, **entries}
-    return atomic_write(path, lambda p: torch.save(ck, p))
+    return save_tensors(ck, path)
 
 # %% ../nbs/09a_checkpoint.ipynb #33564ba8
 SHIPPED_WEIGHTS = ('weights', 'tiny.pth')  # the kit's own tiny stage-1 weights, under `data/`

@@ -159,9 +159,10 @@ FASTAI_PREFIX, FASTAI_PREFIX_END = 'Exception occured in `', '`:\n\t'  # how fas
 
 def user_error(e: BaseException) -> str | None:
     "The one-line message of an error that bad input causes, or None for a bug (which keeps its traceback)."
-    if isinstance(e, (UsageError, ValueError)):  # fastai prefixes a callback's error with its name: the user needs the error
+    # a path that is missing, unreadable, unwritable, a folder, a full disk (OSError); fastai prefixes an error raised
+    # in a callback with the callback's name: the user needs the error
+    if isinstance(e, (UsageError, ValueError, OSError)):
         return str(e).rpartition(FASTAI_PREFIX_END)[2] if str(e).startswith(FASTAI_PREFIX) else str(e)
-    if isinstance(e, OSError): return str(e)  # a path that is missing, unreadable, unwritable, a folder, a full disk
     return None
 
 def _run(fn, prog: str, args: dict) -> int:

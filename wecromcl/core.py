@@ -17,7 +17,7 @@ __all__ = ['NAME_MAX', 'NUMBER_RULES', 'RUN_LOCK', 'TORCH_FILE_STARTS', 'EVAL_SE
            'STREAM_TRAIN_BATCH', 'STREAM_VALID_BATCH', 'STREAM_AUGMENT', 'Preset', 'Config', 'assets_dir', 'asset',
            'atomic_write', 'remove_stale_temporaries', 'save_json', 'UsageError', 'check_arg', 'check_numbers',
            'check_writable', 'check_writable_file', 'check_not_input', 'run_lock', 'holds_run_folder',
-           'read_checkpoint', 'default_device', 'model_device', 'unwrapped', 'eval_mode']
+           'read_checkpoint', 'save_tensors', 'default_device', 'model_device', 'unwrapped', 'eval_mode']
 
 # %% ../nbs/00_core.ipynb #b44eb6f9
 class Config:
@@ -240,6 +240,15 @@ def read_checkpoint(path, map_location='cpu'):
     if (bad := _non_finite(ck)) is not None:  # weights a diverged run wrote would make every prediction NaN, silently
         raise ValueError(f'{path}: refused: {bad} holds NaN or infinite values (written by a run that diverged)')
     return ck
+
+def save_tensors(obj, path) -> Path:
+    "`torch.save` of tensors in plain containers, atomically; a failed write (a full disk) is an `OSError` naming the file."
+    import torch
+    def write(p):
+        try: torch.save(obj, p)
+        except RuntimeError as e:  # what torch raises when the disk is full
+            raise OSError(f'{path}: could not be written ({str(e).splitlines()[0][:120]}): is the disk full?') from None
+    return atomic_write(path, write)
 
 def _non_finite(obj, name: str = '') -> str | None:
     "The name of the first floating-point tensor in `obj` (nested dicts and lists) with a NaN or infinite value."

@@ -16,8 +16,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 from fastai.basics import Adam, DataLoader, DataLoaders, Learner
 from fastai.metrics import Metric
-from .core import (Config, UsageError, atomic_write, check_numbers, default_device, holds_run_folder, read_checkpoint,
-                           remove_stale_temporaries)
+from .core import (Config, UsageError, check_numbers, default_device, holds_run_folder, read_checkpoint,
+                           remove_stale_temporaries, save_tensors)
 from .formats import Sample
 from .image_encoder import ResNet, load_imagenet
 from .learner import Checkpoint, EpochSeed, FiniteLoss, TimeBudget, restore_checkpoint
@@ -250,7 +250,7 @@ def pretrain_reader(*,
     with learn.no_bar(): learn.fit_one_cycle(epochs, cfg.lr, wd=cfg.wd, start_epoch=start)
     loss, acc = learn.recorder.values[-1][1:]   # the last epoch's validation
     sd = learn.model.body.state_dict()
-    body = atomic_write(out/'body.pth', lambda p: torch.save(sd, p))
+    body = save_tensors(sd, out/'body.pth')
     print(f'trained {time.time() - t0:.0f} s; validation: CTC loss {loss:.3f}, {acc:.3f} of the words read exactly; wrote {body}')
     if not acc: print('the reader reads no validation word yet: its ResNet has learned little a spotter can start from')
     return body
