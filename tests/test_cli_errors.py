@@ -103,3 +103,18 @@ def test_deeply_nested_json(wecromcl, tmp_path):
     (tmp_path / 'deep.json').write_text('{"a": ' + '[' * 100_000 + ']' * 100_000 + '}')
     one_line_error(wecromcl('eval-anchors', '--result', tmp_path / 'deep.json', '--gts', tmp_path / 'deep.json',
                             '--json', tmp_path / 'o.json'), 'deep.json', 'nested too deeply')
+
+
+def test_nan_threshold(wecromcl, tmp_path):
+    (tmp_path / 'r.json').write_text('{}')
+    one_line_error(wecromcl('eval-e2e', '--result', tmp_path / 'r.json', '--gts', tmp_path / 'r.json', '--thresholds', 'nan'),
+                   '--thresholds nan')
+
+
+def test_reader_labels_without_a_usable_word(wecromcl, tmp_path):
+    import json, cv2, numpy as np
+    cv2.imwrite(str(tmp_path / 'a.png'), np.zeros((32, 48, 3), np.uint8))
+    (tmp_path / 'gts.json').write_text(json.dumps({'a.png': {'text': ['###'], 'points': [[2, 2]], 'polygons': [[[0, 0], [9, 0], [9, 5], [0, 5]]]}}))
+    r = wecromcl('pretrain-reader', '--labels', tmp_path / 'gts.json', '--img-root', tmp_path, '--out', tmp_path / 'run')
+    one_line_error(r, 'gts.json', 'no word the reader can learn from')
+    assert not (tmp_path / 'run' / 'body.pth').exists()

@@ -184,6 +184,8 @@ def eval_e2e(*,
     if lexicon != 'none' and lexicon_path is None: raise UsageError(f'--lexicon {lexicon} needs --lexicon-path')
     if lexicon == 'none' and lexicon_path is not None: raise UsageError('--lexicon-path given but --lexicon is none')
     if json: check_not_input(json, '--json', [result, gts])
+    for t in thresholds or ():
+        if not 0 <= t <= 1: raise UsageError(f'--thresholds {t}: a score threshold is between 0 and 1')
     m = e2e_metric(load_results(result), load_eval_gts(gts), tuple(thresholds or OFFICIAL_E2E_THRESHOLDS),
                    Lexicons(lexicon, lexicon_path, pairs), rules)
     m['lexicon'], m['rules'] = lexicon, rules
