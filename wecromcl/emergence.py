@@ -13,7 +13,8 @@ from .formats import to_eval_gts
 from .synth import SYNTH_STREAM, SynthConfig, SynthDataset, synth_eval_samples
 from .model import WeCromCLConfig
 from .metric import evaluate_model
-from .learner import TrainConfig, TimeBudget, fit_stage1, new_model, stage1_dls, stage1_learner
+from .learner import TrainConfig, fit_stage1, new_model, stage1_dls, stage1_learner
+from .run import TimeBudget
 from .train import steps_for
 
 # %% auto #0

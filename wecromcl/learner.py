@@ -4,18 +4,16 @@
 
 # %% ../nbs/10_learner.ipynb #8c23ad01
 from __future__ import annotations
-import copy, math, os, random, time
+import copy, math, os
 from dataclasses import dataclass
 from functools import partial
-from pathlib import Path
 from typing import Literal, Sequence
 import numpy as np
 import torch
-from fastai.basics import (DataLoader, DataLoaders, Learner, Callback, CancelFitException, Adam, SGD,
-                           AvgMetric, Metric, rank_distrib, L)
+from fastai.basics import DataLoader, DataLoaders, Learner, Callback, Adam, SGD, AvgMetric, Metric, L
 from fastai.callback.schedule import ParamScheduler
-from .core import (EASY_SEED_OFFSET, STREAM_AUGMENT, STREAM_TRAIN_BATCH, STREAM_VALID_BATCH, Config, UsageError,
-                           eval_mode, model_device, unwrapped)
+from .core import (EASY_SEED_OFFSET, STREAM_AUGMENT, STREAM_TRAIN_BATCH, STREAM_VALID_BATCH, Config, eval_mode,
+                           model_device, unwrapped)
 from .charset import encode
 from .formats import Sample, sample_key, to_eval_gts
 from .readers import sample_image
@@ -25,7 +23,8 @@ from .text_encoder import FrozenTextTable
 from .objective import (BatchSample, add_in_image_negatives, char_presence, negative_pool, sample_batch, stage1_accuracy,
                                 stage1_contrastive, stage1_loss)
 from .transforms import normalize_image, pad_images, random_resize, train_augment
-from .checkpoint import init_image_side, write_checkpoint
+from .checkpoint import init_image_side
+from .run import EpochSeed, FiniteLoss
 from .locate import locate_dataset
 from . import viz
 from .metric import PROBE_WORDS, evaluate_anchors, map_spread, spread_kept, text_collapsed, text_spread
@@ -33,9 +32,8 @@ from .metric import PROBE_WORDS, evaluate_anchors, map_spread, spread_kept, text
 # %% auto #0
 __all__ = ['TrainConfig', 'official', 'text_recipe', 'tiny', 'valid_plan', 'image_positives', 'Stage1DL', 'default_workers',
            'stage1_dls', 'Stage1DataLoaders', 'AnchorHmean', 'CollapseProbe', 'Stage1Learner', 'new_model',
-           'stage1_learner', 'freeze_text', 'TextFreeze', 'text_splitter', 'TextRate', 'EpochSeed', 'FiniteLoss',
-           'poly_rate', 'fit_stage1', 'float_output', 'Stage1MixedPrecision', 'Stage1Preds', 'numpy_rng_state',
-           'plain_state', 'set_numpy_rng_state', 'save_checkpoint', 'restore_checkpoint', 'Checkpoint', 'TimeBudget']
+           'stage1_learner', 'freeze_text', 'TextFreeze', 'text_splitter', 'TextRate', 'poly_rate', 'fit_stage1',
+           'float_output', 'Stage1MixedPrecision', 'Stage1Preds']
 
 # %% ../nbs/10_learner.ipynb #bcbd9659
 @dataclass
@@ -355,22 +353,6 @@ class TextRate(Callback):
     def before_batch(self):
         if self.training: h = self.opt.hypers; h[-1]['lr'] = h[0]['lr'] * self.factor(self.pct_train)
 
-class EpochSeed(Callback):
-    "Tell the training loader which epoch it draws (its batches are a function of (seed, epoch, k))."
-    order = -5
-    def before_train(self):
-        dl = self.learn.dl
-        dl = getattr(dl, 'dl', dl)
-        dl.epoch, dl.n_epoch = self.epoch, self.n_epoch
-
-class FiniteLoss(Callback):
-    "Stop at the first non-finite training loss, before the step that would carry it into the weights and checkpoints."
-    def after_loss(self):
-        if self.training and not torch.isfinite(self.learn.loss).all():
-            raise UsageError(f'the training loss is {self.learn.loss.item()} at epoch {self.epoch}, batch {self.iter} '
-                             f'(step {self.train_iter}): look for a non-finite number in the labels or images, or lower '
-                             f'the learning rate; training stopped before the step, so no weights or checkpoint hold it')
-
 # %% ../nbs/10_learner.ipynb #fce55767
 def poly_rate(lr: float, pos: float, power: float = 0.9) -> float:
     "The authors' poly schedule lr·(1 − pos)^power (fastai's `SchedPoly` is another curve: lr·(1 − pos^power))."
@@ -448,59 +430,3 @@ def predict(self: Stage1Learner, item) -> Located:
     model = getattr(self.model, 'module', self.model); was = model.training; model.eval()
     try: return locate_image(model, img, list(words), max_side=cfg.val_max_side if cfg.val_max_side > 0 else cfg.size)
     finally: model.train(was)
-
-# %% ../nbs/10_learner.ipynb #68a3e91c
-def numpy_rng_state() -> dict:
-    "numpy's global RNG state as tensors and numbers, so that the checkpoint loads with `weights_only=True`."
-    name, key, pos, has_gauss, gauss = np.random.get_state()
-    return dict(name=name, key=torch.from_numpy(key.astype(np.int64)), pos=int(pos), has_gauss=int(has_gauss), gauss=float(gauss))
-
-def plain_state(o):
-    "fastai's `L`s and numpy values inside an optimizer state as lists, numbers and tensors (`weights_only`-loadable)."
-    if isinstance(o, dict): return {k: plain_state(v) for k, v in o.items()}
-    if isinstance(o, (list, L)): return [plain_state(v) for v in o]
-    if isinstance(o, tuple): return tuple(plain_state(v) for v in o)
-    if isinstance(o, np.ndarray): return torch.from_numpy(o)
-    return o.item() if isinstance(o, np.generic) else o
-
-def set_numpy_rng_state(s: dict):
-    np.random.set_state((s['name'], s['key'].numpy().astype(np.uint32), s['pos'], s['has_gauss'], s['gauss']))
-
-def save_checkpoint(learn: Learner, path, epoch: int, n_epoch: int | None = None, **extra) -> Path:
-    "Write the training state atomically (rank 0 only in a distributed run)."
-    if rank_distrib(): return Path(path)
-    return write_checkpoint(path, unwrapped(learn.model),
-                 optimizer=plain_state(learn.opt.state_dict()) if learn.opt is not None else None,
-                 epoch=int(epoch), n_epoch=n_epoch, step=int(getattr(learn, 'train_iter', 0)),
-                 rng=dict(torch=torch.get_rng_state(), numpy=numpy_rng_state(), python=random.getstate()),
-                 train_config=learn.train_cfg.to_dict(), **extra)
-
-def restore_checkpoint(learn: Learner, ck: dict, optimizer: bool = True) -> int:
-    "Load weights (+ optimizer and RNG states); returns the epoch to start from."
-    unwrapped(learn.model).load_state_dict(ck['model'])
-    if optimizer and ck.get('optimizer') is not None:
-        learn.create_opt(); learn.opt.load_state_dict(dict(ck['optimizer'], hypers=L(ck['optimizer']['hypers'])))
-        r = ck['rng']
-        torch.set_rng_state(r['torch']); set_numpy_rng_state(r['numpy']); random.setstate(r['python'])
-    return int(ck['epoch'])
-
-class Checkpoint(Callback):
-    "Save `fname` in the learner's path after every trained epoch; callable `extra` values are called at each save."
-    order = 70
-    def __init__(self, fname: str = 'checkpoint.pth', **extra): self.fname, self.extra, self.skipped = fname, extra, False
-    # fastai runs `after_epoch` also for the epochs that `fit(start_epoch=...)` skips: saving there would write the
-    # resumed weights as an earlier epoch, and a kill at that moment would roll the run back
-    def after_cancel_epoch(self): self.skipped = True
-    def after_epoch(self):
-        if self.skipped: self.skipped = False; return
-        self.save(self.learn.path/self.fname, **{k: v() if callable(v) else v for k, v in self.extra.items()})
-    def save(self, path: Path, **extra):  # a run of another kind writes its own format here
-        save_checkpoint(self.learn, path, self.epoch + 1, self.n_epoch, **extra)
-
-class TimeBudget(Callback):
-    "Stop training (cleanly, checkpoint written) once `minutes` have passed."
-    order = 80
-    def __init__(self, minutes: float): self.seconds = minutes * 60
-    def before_fit(self): self.t0 = time.time()
-    def after_epoch(self):
-        if time.time() - self.t0 > self.seconds: raise CancelFitException()

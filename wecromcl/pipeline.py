@@ -17,7 +17,7 @@ from .formats import load_eval_gts
 from .readers import check_image, read_image
 from .e2e import E2E_FIGURES, e2e_metric
 from fastai.basics import Callback
-from .learner import Checkpoint, TimeBudget, numpy_rng_state, plain_state, restore_checkpoint
+from .run import Checkpoint, TimeBudget, numpy_rng_state, plain_state, restore_checkpoint
 from .anchors import Peak
 from .locate import locate
 from .spot import spot_images

@@ -15,12 +15,13 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from fastai.basics import Adam, DataLoader, DataLoaders, Learner
+from fastai.callback.schedule import fit_one_cycle  # importing it patches `Learner.fit_one_cycle` in
 from fastai.metrics import Metric
 from .core import (Config, UsageError, check_numbers, default_device, holds_run_folder, read_checkpoint,
                            remove_stale_temporaries, save_tensors)
 from .formats import Sample
 from .image_encoder import ResNet, load_imagenet
-from .learner import Checkpoint, EpochSeed, FiniteLoss, TimeBudget, restore_checkpoint
+from .run import Checkpoint, EpochSeed, FiniteLoss, TimeBudget, restore_checkpoint
 from .checkpoint import load_checkpoint
 from .pipeline import point_source, resumed_settings, run_checkpoint
 from .readers import read_image

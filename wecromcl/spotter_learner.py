@@ -15,12 +15,13 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from fastai.basics import Adam, Callback, DataLoader, DataLoaders, Learner, params
+from fastai.callback.schedule import fit_one_cycle  # importing it patches `Learner.fit_one_cycle` in
 from fastai.callback.training import GradientClip
 from fastai.metrics import AvgMetric, Metric
 from .core import Config, eval_mode
 from .formats import Sample, Word, gt_point, load_eval_gts
 from .readers import read_image
-from .learner import EpochSeed, FiniteLoss
+from .run import EpochSeed, FiniteLoss
 from .transforms import color_jitter
 from .sequence import MAX_INSTANCES, Tokens, encode_instances, pad_batch, sequence_pair
 from .spotter import Spotter, SpotterConfig

@@ -19,8 +19,9 @@ from .synth import SYNTH_STREAM, SynthConfig, SynthDataset, synth_eval_samples
 from .model import WeCromCLConfig
 from .official import config_from_official_yaml
 from .checkpoint import load_checkpoint, load_model
-from .learner import (TrainConfig, Checkpoint, TextFreeze, TimeBudget, fit_stage1, freeze_text, restore_checkpoint,
-                               new_model, stage1_dls, stage1_learner, text_recipe)
+from .learner import (TrainConfig, TextFreeze, fit_stage1, freeze_text, new_model, stage1_dls, stage1_learner,
+                              text_recipe)
+from .run import Checkpoint, TimeBudget, restore_checkpoint
 
 # %% auto #0
 __all__ = ['PREFETCH', 'RUN_FILES', 'TIME_GUARD', 'Throughput', 'EpochTable', 'steps_for', 'keep_epochs', 'RunLog', 'train',
