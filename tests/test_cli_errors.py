@@ -118,3 +118,9 @@ def test_reader_labels_without_a_usable_word(wecromcl, tmp_path):
     r = wecromcl('pretrain-reader', '--labels', tmp_path / 'gts.json', '--img-root', tmp_path, '--out', tmp_path / 'run')
     one_line_error(r, 'gts.json', 'no word the reader can learn from')
     assert not (tmp_path / 'run' / 'body.pth').exists()
+
+
+def test_resume_refuses_another_rate(wecromcl, tmp_path):
+    "`train --resume` continues the run as it began: a setting given again with another value is named, not ignored."
+    assert wecromcl(*TRAIN, '--out', tmp_path / 'run').returncode == 0
+    one_line_error(wecromcl('train', '--out', tmp_path / 'run', '--resume', '--lr', '0.5'), '--lr 0.5', 'began with')

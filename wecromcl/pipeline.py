@@ -17,7 +17,7 @@ from .formats import load_eval_gts
 from .readers import check_image, read_image
 from .e2e import E2E_FIGURES, e2e_metric
 from fastai.basics import Callback
-from .run import Checkpoint, TimeBudget, numpy_rng_state, plain_state, restore_checkpoint
+from .run import Checkpoint, TimeBudget, numpy_rng_state, plain_state, restore_checkpoint, resumed_settings
 from .anchors import Peak
 from .locate import locate
 from .spot import spot_images
@@ -30,8 +30,7 @@ from .train import EpochTable, RunLog, Throughput, keep_epochs
 
 # %% auto #0
 __all__ = ['SPOTTER_RUN_FILES', 'SPOTTER_EPOCHS', 'pseudo_label', 'point_source', 'run_checkpoint', 'SpotterCheckpoint',
-           'resumed_settings', 'random_stem_warning', 'train_spotter', 'spotter_result', 'spotter_e2e',
-           'trivial_result', 'bench_spotter']
+           'random_stem_warning', 'train_spotter', 'spotter_result', 'spotter_e2e', 'trivial_result', 'bench_spotter']
 
 # %% ../nbs/25_pipeline.ipynb #1d8b8a18
 def pseudo_label(*,
@@ -94,16 +93,6 @@ class SpotterCheckpoint(Checkpoint):
         save_spotter(self.learn.model, path, optimizer=plain_state(self.learn.opt.state_dict()), epoch=self.epoch + 1,
                      n_epoch=self.n_epoch, rng=rng, train_config=self.learn.train_cfg.to_dict(), **extra)
 
-def resumed_settings(ck: dict, out: Path, given: dict, train_config: dict) -> dict:
-    """A resumed run's own settings (`ck['run']`, its data included); a setting given again with another value is a
-    `UsageError`, since the run would no longer be the one that began (`given`: data settings, then the training config's)."""
-    r = ck['run']
-    for k, v in given.items():
-        was = r.get(k, train_config.get(k))
-        if v is not None and v != was:
-            raise UsageError(f"--{k.replace('_', '-')} {v}: the run in {out} began with {was}; --resume continues it as it "
-                             f"began (start a new run with --overwrite or another --out)")
-    return r
 
 def random_stem_warning(cfg: SpotterConfig, backbone_init: str | None) -> str | None:
     "What a new spotter run should hear when its ResNet starts from random weights that partly never train."

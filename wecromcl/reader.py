@@ -21,9 +21,9 @@ from .core import (Config, UsageError, check_numbers, default_device, holds_run_
                            remove_stale_temporaries, save_tensors)
 from .formats import Sample
 from .image_encoder import ResNet, load_imagenet
-from .run import Checkpoint, EpochSeed, FiniteLoss, TimeBudget, restore_checkpoint
+from .run import Checkpoint, EpochSeed, FiniteLoss, TimeBudget, restore_checkpoint, resumed_settings
 from .checkpoint import load_checkpoint
-from .pipeline import point_source, resumed_settings, run_checkpoint
+from .pipeline import point_source, run_checkpoint
 from .readers import read_image
 from .sequence import CHARS
 from .spotter import ResNetLevel, SpotterConfig, SpotterPreset, backbone_weights

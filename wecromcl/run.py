@@ -14,7 +14,7 @@ from .checkpoint import write_checkpoint
 
 # %% auto #0
 __all__ = ['EpochSeed', 'FiniteLoss', 'numpy_rng_state', 'plain_state', 'set_numpy_rng_state', 'save_checkpoint',
-           'restore_checkpoint', 'Checkpoint', 'TimeBudget']
+           'restore_checkpoint', 'Checkpoint', 'resumed_settings', 'TimeBudget']
 
 # %% ../nbs/09e_run.ipynb #b34f10ad
 class EpochSeed(Callback):
@@ -80,6 +80,18 @@ class Checkpoint(Callback):
         self.save(self.learn.path/self.fname, **{k: v() if callable(v) else v for k, v in self.extra.items()})
     def save(self, path: Path, **extra):  # a run of another kind writes its own format here
         save_checkpoint(self.learn, path, self.epoch + 1, self.n_epoch, **extra)
+
+def resumed_settings(ck: dict, out: Path, given: dict, train_config: dict) -> dict:
+    """A resumed run's own settings (`ck['run']`, its data included); a setting given again with another value is a
+    `UsageError`, since the run would no longer be the one that began (`given`: the settings given now, looked up in the
+    run's settings, then in its training config)."""
+    r = ck.get('run') or {}
+    for k, v in given.items():
+        was = r.get(k, train_config.get(k))
+        if v is not None and v != was:
+            raise UsageError(f"--{k.replace('_', '-')} {v}: the run in {out} began with {was}; --resume continues it as it "
+                             f"began (start a new run with --overwrite or another --out)")
+    return r
 
 class TimeBudget(Callback):
     "Stop training (cleanly, checkpoint written) once `minutes` have passed."

@@ -21,7 +21,7 @@ from .official import config_from_official_yaml
 from .checkpoint import load_checkpoint, load_model
 from .learner import (TrainConfig, TextFreeze, fit_stage1, freeze_text, new_model, stage1_dls, stage1_learner,
                               text_recipe)
-from .run import Checkpoint, TimeBudget, restore_checkpoint
+from .run import Checkpoint, TimeBudget, restore_checkpoint, resumed_settings
 
 # %% auto #0
 __all__ = ['PREFETCH', 'RUN_FILES', 'TIME_GUARD', 'Throughput', 'EpochTable', 'steps_for', 'keep_epochs', 'RunLog', 'train',
@@ -161,9 +161,10 @@ def train(*,
     if held and not (resume or overwrite):
         raise UsageError(f"{out} already holds a run ({', '.join(held)}): --resume continues it, --overwrite starts it again")
     ck = load_checkpoint(ck_path) if resume else None
-    if ck is not None:  # the run's own data arguments, unless given again
-        r = ck.get('run') or {}
-        data, ann, img_root, val_gts = data or r.get('data'), ann or r.get('ann'), img_root or r.get('img_root'), val_gts or r.get('val_gts')
+    if ck is not None:  # the run's own data and settings; given again, the same values
+        r = resumed_settings(ck, out, dict(data=data, ann=ann, img_root=img_root, val_gts=val_gts, bs=bs, size=size, lr=lr,
+                                           epoch_len=epoch_len), ck['train_config'])
+        data, ann, img_root, val_gts = r.get('data'), r.get('ann'), r.get('img_root'), r.get('val_gts')
         val, preset = r.get('val', val), r.get('preset', preset)
     if (data is None) == (ann is None): raise UsageError('give either --data synth[:N] or --ann ANN.json --img-root DIR')
     if ann and not img_root: raise UsageError('--ann needs --img-root')
