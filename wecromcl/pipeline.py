@@ -4,7 +4,7 @@
 
 # %% ../nbs/25_pipeline.ipynb #f8b3ad8c
 from __future__ import annotations
-import json, random, re, sys, time
+import random, re, sys, time
 from collections import Counter
 from pathlib import Path
 from typing import Literal
@@ -16,7 +16,6 @@ from .transforms import Benchmark
 from .formats import load_eval_gts
 from .readers import check_image, read_image
 from .e2e import E2E_FIGURES, e2e_metric
-from fastai.basics import Callback
 from .run import Checkpoint, TimeBudget, numpy_rng_state, plain_state, restore_checkpoint, resumed_settings
 from .anchors import Peak
 from .locate import locate
@@ -92,7 +91,6 @@ class SpotterCheckpoint(Checkpoint):
         rng = dict(torch=torch.get_rng_state(), numpy=numpy_rng_state(), python=random.getstate())
         save_spotter(self.learn.model, path, optimizer=plain_state(self.learn.opt.state_dict()), epoch=self.epoch + 1,
                      n_epoch=self.n_epoch, rng=rng, train_config=self.learn.train_cfg.to_dict(), **extra)
-
 
 def random_stem_warning(cfg: SpotterConfig, backbone_init: str | None) -> str | None:
     "What a new spotter run should hear when its ResNet starts from random weights that partly never train."
