@@ -33,9 +33,9 @@ $(BUILT): $(DEPS) setup.py $(EXT_SRC)
 demo: $(BUILT)
 	$(BIN)/wecromcl demo
 
-# The notebooks are the source: exporting them must not change wecromcl/ or README.md, nor the index of
-# docs/results.md its records (compared before and after, so uncommitted but exported work passes; on a clean clone
-# any difference fails)
+# The notebooks are the source: exporting them must change neither wecromcl/ nor README.md, and the records in
+# docs/results/ must leave docs/results.md's index as it is (compared before and after, so uncommitted but exported
+# work passes; on a clean clone any difference fails)
 GENERATED = wecromcl README.md docs/results.md
 SYNC_STATE = { git status --porcelain -- $(GENERATED); git diff -- $(GENERATED); } | md5sum
 export: $(BUILT)
