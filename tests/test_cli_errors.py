@@ -40,6 +40,14 @@ def test_bad_numbers(wecromcl, tmp_path, option, value, says):
     assert not (tmp_path / 'run').exists()  # refused before anything was written
 
 
+@pytest.mark.parametrize('value, says', [('0', 'at least 1'), ('3', 'epoch_len (10)')])
+def test_bad_accum(wecromcl, tmp_path, value, says):
+    "Accumulation is a whole number of batches a step, and an epoch (a checkpoint) ends on a step."
+    r = wecromcl('train-spotter', '--points', 'gt', '--synth', 'tiny:8', '--accum', value, '--epochs', '1', '--out', tmp_path / 'run')
+    one_line_error(r, f'accum {value}', says)
+    assert not (tmp_path / 'run' / 'checkpoint.pth').exists()
+
+
 @pytest.mark.parametrize('value', ['2', '-0.1', 'nan'])
 def test_bad_min_score(wecromcl, tmp_path, value):
     "A spotter's score is a mean token probability: a threshold outside [0, 1] would keep everything or nothing."
@@ -103,6 +111,14 @@ def test_deeply_nested_json(wecromcl, tmp_path):
     (tmp_path / 'deep.json').write_text('{"a": ' + '[' * 100_000 + ']' * 100_000 + '}')
     one_line_error(wecromcl('eval-anchors', '--result', tmp_path / 'deep.json', '--gts', tmp_path / 'deep.json',
                             '--json', tmp_path / 'o.json'), 'deep.json', 'nested too deeply')
+
+
+@pytest.mark.parametrize('digits, says', [(400, 'two finite numbers'), (5000, 'not valid JSON')])
+def test_huge_json_number(wecromcl, tmp_path, digits, says):
+    "A number no float holds is refused as a point (400 digits), or as JSON itself (past Python's 4,300 digits)."
+    (tmp_path / 'r.json').write_text('{"a.jpg": {"text": ["x"], "points": [[1' + '0' * digits + ', 1]], "scores": [1]}}')
+    (tmp_path / 'g.json').write_text('{"a.jpg": {"text": ["x"], "points": [[1, 1]]}}')
+    one_line_error(wecromcl('eval-anchors', '--result', tmp_path / 'r.json', '--gts', tmp_path / 'g.json'), 'r.json', says)
 
 
 def test_nan_threshold(wecromcl, tmp_path):

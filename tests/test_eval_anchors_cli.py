@@ -57,3 +57,15 @@ def test_eval_anchors_malformed(wecromcl, tmp_path):
     bad = {'a.jpg': {'text': ['x', 'y'], 'points': [[0, 0]], 'scores': [1, 1]}}
     r = wecromcl('eval-anchors', '--result', write(tmp_path, 'res2.json', bad), '--gts', write(tmp_path, 'gts.json', GT))
     assert r.returncode == 2 and 'lists of different lengths' in r.stderr
+
+
+def test_eval_anchors_prints_the_chance_level(wecromcl, tmp_path):
+    from PIL import Image
+    Image.new('RGB', (200, 200)).save(tmp_path / 'a.jpg')
+    res, gts = write(tmp_path, 'res.json', RESULT), write(tmp_path, 'gts.json', GT)
+    r = wecromcl('eval-anchors', '--result', res, '--gts', gts, '--img-root', tmp_path, '--json', tmp_path / 'm.json')
+    assert r.returncode == 0 and 'random points, same words (chance): Hmean' in r.stdout, r.stdout + r.stderr
+    m = json.loads((tmp_path / 'm.json').read_text())
+    assert 0 <= m['random']['hmean'] < m['official_sweep_best']['hmean'] and 0 <= m['random']['point_in_polygon'] <= 1
+    r = wecromcl('eval-anchors', '--result', res, '--gts', gts, '--img-root', tmp_path / 'none')
+    assert r.returncode == 2 and 'a.jpg' in r.stderr, r.stderr

@@ -76,3 +76,31 @@ def test_an_unreadable_image_of_a_folder_is_counted(wecromcl, tmp_path):
         assert r.returncode == 0, r.stderr
         assert '1 of 2 images could not be read' in r.stderr or '1 images could not be read' in r.stderr, r.stderr
         assert list(json.loads(long_out.read_text())) == ['good.png' if args[0] == 'spot' else str(d / 'good.png')]
+
+
+def test_extreme_image_shapes_and_test_sides(wecromcl, tmp_path):
+    "A 5000x1 strip is located (its short side kept at 32 px); a test side that would need 40 GB is refused in one line."
+    Image.new('RGB', (5000, 1), (128, 128, 128)).save(tmp_path / 'strip.png')
+    Image.new('RGB', (64, 48), (128, 128, 128)).save(tmp_path / 'grey.png')
+    r = wecromcl('locate', tmp_path / 'strip.png', '--words', 'hi')
+    assert r.returncode == 0, r.stderr
+    r = wecromcl('locate', tmp_path / 'grey.png', '--words', 'hi', '--min-side', '100000')
+    assert r.returncode == 2 and '--min-side' in r.stderr and r.stderr.count('\n') == 1, r.stderr
+
+
+def test_ctrl_c_keeps_what_was_located(tmp_path):
+    "Ctrl-C (SIGINT) once `locate` is at work: exit 130, and the result file holds the images done so far."
+    import os, signal, subprocess, sys
+    imgs = tmp_path / 'imgs'; imgs.mkdir()
+    rng = np.random.default_rng(0)
+    for i in range(400): Image.fromarray(rng.integers(0, 255, (120, 160, 3), dtype=np.uint8)).save(imgs / f'{i:03d}.png')
+    exe = os.path.join(os.path.dirname(sys.executable), 'wecromcl')
+    p = subprocess.Popen([exe, 'locate', imgs, '--words', 'hi', 'there', '--out', tmp_path / 'r.json'],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=dict(os.environ, OMP_NUM_THREADS='1', PYTHONUNBUFFERED='1'))
+    for line in p.stdout:   # SIGINT only once images are being located (earlier, Python itself would end the process)
+        if '50/400 images' in line: break
+    p.send_signal(signal.SIGINT)
+    out, err = p.communicate(timeout=120)
+    assert p.returncode == 130, (p.returncode, err[-1000:], out[-300:])
+    done = json.loads((tmp_path / 'r.json').read_text())
+    assert 50 <= len(done) < 400 and 'interrupted: wrote the' in err, (len(done), err[-500:])

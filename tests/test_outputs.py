@@ -27,7 +27,7 @@ def test_drawings_stay_inside_vis_for_absolute_and_parent_keys(wecromcl, tmp_pat
     (work / 'ann.json').write_text(json.dumps(ann))
     r = wecromcl('locate', '--ann', work / 'ann.json', '--img-root', work, '--vis', tmp_path / 'vis', '--out', tmp_path / 'r.json')
     assert r.returncode == 0, r.stderr
-    drawn = sorted((tmp_path / 'vis').rglob('*.anchors.png'))
+    drawn = sorted((tmp_path / 'vis').rglob('*.anchors.jpg'))
     assert len(drawn) == 2 and all(p.is_relative_to(tmp_path / 'vis') for p in drawn)
     assert set(json.loads((tmp_path / 'r.json').read_text())) == set(ann)  # the keys come back as given
 

@@ -12,9 +12,10 @@ def test_synth_pseudo_train_spot_eval(wecromcl, tmp_path, monkeypatch):
     pseudo, ann = json.loads((tmp_path / 'pseudo.json').read_text()), json.loads((syn / 'labels.json').read_text())
     assert set(pseudo) == set(ann) and all(sorted(pseudo[k]['text']) == sorted(ann[k]) for k in ann)
     r = wecromcl('train-spotter', '--points', 'pseudo', '--labels', tmp_path / 'pseudo.json', '--img-root', syn,
-                 '--out', tmp_path / 'run', '--epochs', 1, '--epoch-len', 2)
+                 '--out', tmp_path / 'run', '--steps', 3, '--epoch-len', 2)
     assert r.returncode == 0, r.stderr
-    assert (tmp_path / 'run' / 'spotter.pth').is_file() and 'trained on pseudo points for 2 steps' in r.stdout
+    assert '--steps 3 rounds up to whole epochs of 2 steps: 4 steps' in r.stdout
+    assert (tmp_path / 'run' / 'spotter.pth').is_file() and 'trained on pseudo points for 4 steps' in r.stdout
     r = wecromcl('spot', syn / 'images', '--ckpt', tmp_path / 'run' / 'spotter.pth', '--root', syn,
                  '--out', tmp_path / 'spots.json', '--vis', tmp_path / 'vis')
     assert r.returncode == 0, r.stderr

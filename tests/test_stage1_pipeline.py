@@ -17,7 +17,7 @@ def test_synth_locate_eval(wecromcl, tmp_path):
     ann = json.loads((tmp_path / 'syn' / 'labels.json').read_text())
     assert set(res) == set(ann)
     assert all(sorted(res[k]['text']) == sorted(ann[k]) for k in ann)
-    assert len(list((tmp_path / 'vis').rglob('*.anchors.png'))) == 3  # a page of maps per image
+    assert len(list((tmp_path / 'vis').rglob('*.anchors.jpg'))) == 3  # a page of maps per image
     r = wecromcl('eval-anchors', '--result', tmp_path / 'res.json', '--gts', tmp_path / 'syn' / 'gts.json',
                  '--json', tmp_path / 'm.json')
     assert r.returncode == 0, r.stderr

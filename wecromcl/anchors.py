@@ -46,6 +46,7 @@ def peak_centroid(m: torch.Tensor,  # (h, w): one word's map
     gy, gx = torch.meshgrid(torch.arange(y0, y0 + win.shape[0]), torch.arange(x0, x0 + win.shape[1]), indexing='ij')
     return ((win * gx).sum() / total).item(), ((win * gy).sum() / total).item()
 
+# %% ../nbs/09_anchors.ipynb #b1ceae58
 def locate_words(maps: torch.Tensor,  # (U, h, w): one map per group of `word_groups(words)`, in its order
                  words: Sequence[str],  # the image's words (raw, duplicates allowed)
                  ratio_w: float,  # test width / original width

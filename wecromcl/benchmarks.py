@@ -113,6 +113,7 @@ def bench_case(shape: str, impl: str, dtype: str = 'fp32', device: str = 'cpu', 
         row['fwd_dram_pct'] = round(100 * floor_bytes / 3.0e12 / (fwd_ms / 1e3), 1)
     return row
 
+# %% ../nbs/90_benchmarks.ipynb #d0761df5
 def _bench_case_subprocess(**kw) -> dict:
     "`bench_case` in a fresh Python process, so that its CPU peak memory is its own."
     pkg_parent = str(Path(wecromcl.__file__).resolve().parent.parent)
@@ -347,6 +348,7 @@ class E2ECurve(Callback):
 CURVE_MINUTES = 60.0  # the curve's training time when neither --minutes nor --steps is given (the issue's budget)
 CLOCK_BOUND = 2  # under --minutes, epochs for at most this many times the steps `steps_for` expects
 
+# %% ../nbs/90_benchmarks.ipynb #e248078f
 def bench_spotter_curve(minutes: float | None = None,  # training time, the evaluations not counted (default: CURVE_MINUTES, 60)
                         steps: int | None = None,  # or train exactly this many steps (whole epochs), however long they take
                         every: float = 10.0,     # minutes of training between two evaluations
@@ -416,7 +418,6 @@ def bench_spotter_curve(minutes: float | None = None,  # training time, the eval
     if json: print(f'wrote {save_json(res, json, indent=1)}')
     return res
 
-
 # %% ../nbs/90_benchmarks.ipynb #801d3766
 ISOLATION_STAGES = ('classifier', 'spotter', 'frozen', 'presence')  # in this order: `frozen` starts from the classifier's backbone
 ISOLATION_WINDOW = 50  # training batches each accuracy is averaged over
@@ -463,6 +464,7 @@ def isolation_stage(stage: str, model: Spotter, data: SpotterDL, steps: int, lr:
                              image_effect=float(np.mean(effect[-ISOLATION_WINDOW:]))))
     return rows
 
+# %% ../nbs/90_benchmarks.ipynb #c6c2c206
 def bench_spotter_isolation(steps: int = 1600,      # training steps of each stage
                             bs: int = 8,            # images a step
                             lr: float = 1e-3,       # Adam's rate, the same for every stage and every parameter

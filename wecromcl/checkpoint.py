@@ -6,7 +6,7 @@
 from __future__ import annotations
 from pathlib import Path
 import torch
-from .core import asset, read_checkpoint, save_tensors  # the one reader and writer live in core, below `official`
+from .core import asset, checkpoint_config, read_checkpoint, save_tensors  # the one reader and writer live in core, below `official`
 from .image_encoder import load_imagenet
 from .text_encoder import TEXT_PARTS
 from .model import WeCromCL, WeCromCLConfig
@@ -39,7 +39,7 @@ def load_model(path=None,  # a kit checkpoint or an official state dict (default
     if 'format' in ck:
         if ck['format'] != KIT_FORMAT: raise ValueError(f"{path} is a {ck['format']!r} checkpoint, not a stage-1 model ({KIT_FORMAT!r})")
         sd = {k: v.float() if v.is_floating_point() else v for k, v in ck['model'].items()}  # shipped weights are fp16
-        return load_official(sd, WeCromCLConfig.from_dict(ck['config']))
+        return load_official(sd, checkpoint_config(ck, WeCromCLConfig, path))
     return load_official(ck, WeCromCLConfig.preset(preset or 'official'))
 
 def save_model(model: WeCromCL, path, half: bool = False, **extra) -> Path:

@@ -13,11 +13,12 @@ from typing import TYPE_CHECKING, Any, Callable, ClassVar, Literal
 if TYPE_CHECKING: import torch
 
 # %% auto #0
-__all__ = ['NAME_MAX', 'NUMBER_RULES', 'RUN_LOCK', 'TORCH_FILE_STARTS', 'EVAL_SEED', 'VAL_SEED_OFFSET', 'EASY_SEED_OFFSET',
-           'STREAM_TRAIN_BATCH', 'STREAM_VALID_BATCH', 'STREAM_AUGMENT', 'Preset', 'Config', 'assets_dir', 'asset',
-           'atomic_write', 'remove_stale_temporaries', 'save_json', 'UsageError', 'check_arg', 'check_numbers',
-           'check_writable', 'check_writable_file', 'check_not_input', 'run_lock', 'holds_run_folder',
-           'read_checkpoint', 'save_tensors', 'default_device', 'model_device', 'unwrapped', 'eval_mode']
+__all__ = ['NAME_MAX', 'NUMBER_RULES', 'RUN_LOCK', 'TORCH_FILE_STARTS', 'MAX_CONFIG_SIZE', 'EVAL_SEED', 'VAL_SEED_OFFSET',
+           'EASY_SEED_OFFSET', 'STREAM_TRAIN_BATCH', 'STREAM_VALID_BATCH', 'STREAM_AUGMENT', 'Preset', 'Config',
+           'assets_dir', 'asset', 'atomic_write', 'remove_stale_temporaries', 'save_json', 'UsageError', 'check_arg',
+           'check_numbers', 'check_writable', 'check_writable_file', 'check_not_input', 'run_lock', 'holds_run_folder',
+           'read_checkpoint', 'checkpoint_config', 'save_tensors', 'default_device', 'model_device', 'unwrapped',
+           'eval_mode']
 
 # %% ../nbs/00_core.ipynb #b44eb6f9
 class Config:
@@ -135,7 +136,7 @@ def check_arg(ok: bool, arg: str, value, want: str):
 NUMBER_RULES = {  # option -> (test, what it must be), for the numeric options that several commands share
     'minutes': (lambda v: v > 0, 'positive'), 'lr': (lambda v: v > 0, 'positive'),
     'steps': (lambda v: v >= 1, 'at least 1'), 'epochs': (lambda v: v >= 1, 'at least 1'),
-    'bs': (lambda v: v >= 1, 'at least 1'), 'epoch_len': (lambda v: v >= 1, 'at least 1'),
+    'bs': (lambda v: v >= 1, 'at least 1'), 'epoch_len': (lambda v: v >= 1, 'at least 1'), 'accum': (lambda v: v >= 1, 'at least 1'),
     'n_eval': (lambda v: v >= 1, 'at least 1'), 'val': (lambda v: v >= 0, 'at least 0'),
     'workers': (lambda v: v >= 0, 'at least 0'),
     'min_score': (lambda v: 0 <= v <= 1, 'between 0 and 1 (a score is a mean token probability)'),
@@ -183,6 +184,7 @@ def _lock_holder(lock: Path) -> tuple[int, str] | None:
     except FileNotFoundError: return None
     return (int(pid), host) if pid.isdigit() else (-1, host)
 
+# %% ../nbs/00_core.ipynb #73f7fe55
 @contextlib.contextmanager
 def run_lock(folder):
     """Hold run folder `folder` for this process: a second run into it is a `UsageError` naming the folder and the
@@ -240,6 +242,26 @@ def read_checkpoint(path, map_location='cpu'):
     if (bad := _non_finite(ck)) is not None:  # weights a diverged run wrote would make every prediction NaN, silently
         raise ValueError(f'{path}: refused: {bad} holds NaN or infinite values (written by a run that diverged)')
     return ck
+
+MAX_CONFIG_SIZE = 65_536  # past any real model's widths, depths, vocabularies and sides: a larger size is a mistake
+
+def _sizes(cfg: Config, prefix: str = ''):
+    "(name, value) of every whole number in `cfg`, nested configs and lists included."
+    for f in fields(cfg):
+        v = getattr(cfg, f.name)
+        if isinstance(v, Config): yield from _sizes(v, f'{prefix}{f.name}.')
+        for x in v if isinstance(v, (list, tuple)) else [v]:
+            if isinstance(x, int) and not isinstance(x, bool): yield prefix + f.name, x
+
+def checkpoint_config(ck, cls: type[Config], path) -> Config:
+    "The `cls` model config a kit checkpoint carries; a missing, unknown (a newer kit's) or absurd field is one error naming the file."
+    if not isinstance(ck, dict) or not isinstance(ck.get('config'), dict):
+        raise ValueError(f'{path}: no `config` entry: not a model checkpoint the kit wrote')
+    try: cfg = cls.from_dict(ck['config'])
+    except (TypeError, ValueError) as e: raise ValueError(f'{path}: {e} (a checkpoint of another version of the kit?)') from None
+    for name, v in _sizes(cfg):  # before a model of that size is allocated
+        if not 0 <= v <= MAX_CONFIG_SIZE: raise ValueError(f'{path}: config {name} {v}: a size is a whole number from 0 to {MAX_CONFIG_SIZE}')
+    return cfg
 
 def save_tensors(obj, path) -> Path:
     "`torch.save` of tensors in plain containers, atomically; a failed write (a full disk) is an `OSError` naming the file."

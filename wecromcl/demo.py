@@ -44,6 +44,7 @@ def _uniform_peak(model, img, side: int) -> float:
 # %% ../nbs/10b_demo.ipynb #beac7199
 EVAL_SHARE = 0.1  # of the demo's time, kept for evaluating two models on the held-out images (0.5 of 17 min measured)
 
+# %% ../nbs/10b_demo.ipynb #45a07e28
 def demo(out: str = 'outputs/demo',  # folder for the report
          minutes: float = 20.0,       # the whole command's time on this machine, evaluation included
          n_eval: int = 200,           # held-out synthetic images to evaluate

@@ -9,18 +9,17 @@ from collections import Counter
 from pathlib import Path
 from typing import Iterator, Literal
 from .core import UsageError, check_not_input, save_json
-from .formats import load_eval_gts, load_results
+from .formats import DONT_CARE, load_eval_gts, load_results
 from .metric import check_result_keys
 
 # %% auto #0
-__all__ = ['LexiconKind', 'OFFICIAL_E2E_THRESHOLDS', 'DONT_CARE', 'MAX_LEXICON_DISTANCE', 'Rules', 'OUTCOMES', 'E2E_FIGURES',
-           'edit_distance', 'read_lexicon', 'correct', 'spotting_clean', 'spotting_cares', 'Lexicons', 'e2e_detections',
-           'e2e_counts', 'e2e_misses', 'misses_text', 'e2e_scores', 'e2e_metric', 'eval_e2e']
+__all__ = ['LexiconKind', 'OFFICIAL_E2E_THRESHOLDS', 'MAX_LEXICON_DISTANCE', 'Rules', 'OUTCOMES', 'E2E_FIGURES', 'edit_distance',
+           'read_lexicon', 'correct', 'spotting_clean', 'spotting_cares', 'Lexicons', 'e2e_detections', 'e2e_counts',
+           'e2e_misses', 'misses_text', 'e2e_scores', 'e2e_metric', 'eval_e2e']
 
 # %% ../nbs/24_e2e.ipynb #b392e1a0
 LexiconKind = Literal['none', 'strong', 'weak', 'generic']
 OFFICIAL_E2E_THRESHOLDS = tuple(round(0.80 + 0.01 * i, 2) for i in range(15))
-DONT_CARE = '###'
 MAX_LEXICON_DISTANCE = 0.4  # a prediction whose nearest lexicon word is this far or further is discarded
 
 def edit_distance(a: str, b: str) -> int:
@@ -130,6 +129,7 @@ def e2e_detections(result: dict, gts: dict, threshold: float = 0.0, lexicons: Le
                 yield text, g_text[j], 'repeat' if matched[j] else 'tp'
                 matched[j] = True
 
+# %% ../nbs/24_e2e.ipynb #d9b0e254
 def e2e_counts(result: dict, gts: dict, threshold: float = 0.0, lexicons: Lexicons | None = None,
                rules: Rules = 'default') -> dict:
     "True positives, detections and GT words under SPTS's point-based end-to-end rules."

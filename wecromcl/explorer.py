@@ -84,6 +84,7 @@ def annotation_items(path, img_root=None) -> list[Item]:
     if not items: raise ValueError(f'{path}: lists no images')
     return items
 
+# %% ../nbs/15_explorer.ipynb #a67856f4
 def load_items(source,  # a folder, an annotation JSON, or a seed of synthetic images (int, '10000' or 'synth:10000')
                img_root=None, n: int = 8, preset: str = 'small') -> list[Item]:
     "The picker's images from `source`."
@@ -404,6 +405,7 @@ def spots(self: AnchorExplorer) -> list:
     if key not in self._spots: self._spots[key] = list(self.spotter(self._img))
     return self._spots[key]
 
+# %% ../nbs/15_explorer.ipynb #e0ddd704
 @patch
 def redraw(self: AnchorExplorer) -> AnchorExplorer:
     "Draw every model's view and table, and the message line, from the current results."

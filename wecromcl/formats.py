@@ -13,14 +13,16 @@ import numpy as np
 from .core import save_json
 
 # %% auto #0
-__all__ = ['Point', 'SPTS_TEXT_MARK', 'PointRule', 'DEFAULT_POINT', 'Word', 'Sample', 'GTFormatError', 'box_polygon',
-           'parse_icdar2013_line', 'parse_icdar2015_line', 'parse_totaltext_legacy', 'parse_totaltext_line',
-           'parse_ctw1500_line', 'parse_ctw1500_box', 'poly_center', 'gt_point', 'sample_key', 'to_annotations',
-           'to_eval_gts', 'load_annotations', 'load_eval_gts', 'load_results', 'save_annotations', 'save_eval_gts',
-           'save_results', 'samples_from_annotations']
+__all__ = ['Point', 'DONT_CARE', 'SPTS_TEXT_MARK', 'PointRule', 'DEFAULT_POINT', 'SPTS_REC_UNKNOWN', 'SPTS_REC_PAD',
+           'UNKNOWN_CHAR', 'Word', 'Sample', 'GTFormatError', 'box_polygon', 'parse_icdar2013_line',
+           'parse_icdar2015_line', 'parse_totaltext_legacy', 'parse_totaltext_line', 'parse_ctw1500_line',
+           'parse_ctw1500_box', 'poly_center', 'gt_point', 'sample_key', 'to_annotations', 'to_eval_gts',
+           'load_annotations', 'load_eval_gts', 'load_results', 'save_annotations', 'save_eval_gts', 'save_results',
+           'samples_from_annotations', 'spts_rec_text', 'bezier_point', 'load_spts_annotations', 'load_points']
 
 # %% ../nbs/02_formats.ipynb #a7685f58
 Point = tuple[float, float]
+DONT_CARE = '###'  # the text of a don't-care word in ICDAR's GT files, and in the kit's evaluation GT
 
 @dataclass
 class Word:
@@ -60,7 +62,7 @@ def parse_icdar2013_line(line: str) -> Word:
         raise ValueError(f'more coordinates after the box ({m[5][:40]!r}): an ICDAR2015 or Total-Text line? '
                          'ICDAR2013 lines are `xmin ymin xmax ymax "word"`')
     text = _unquote(m[5])
-    return Word(text, box_polygon(x0, y0, x1, y1), text == '###')
+    return Word(text, box_polygon(x0, y0, x1, y1), text == DONT_CARE)
 
 # %% ../nbs/02_formats.ipynb #8bdebf78
 _IC15_WS = re.compile(rf'^\s*((?:{_NUM}\s*,\s*){{7}}{_NUM})\s+(.*?)\s*$')
@@ -82,7 +84,7 @@ def parse_icdar2015_line(line: str) -> Word:
     elif (m := _IC15_WS.match(line)): coords, text = m[1].split(','), m[2]
     else: raise ValueError('expected 8 numbers `x1,y1,...,x4,y4` then the word')
     if text.startswith(SPTS_TEXT_MARK): text = text[len(SPTS_TEXT_MARK):]  # SPTS's GT files mark the word: `,####word`
-    return Word(text, _pairs(_floats(coords, '8 numbers')), text == '###')
+    return Word(text, _pairs(_floats(coords, '8 numbers')), text == DONT_CARE)
 
 # %% ../nbs/02_formats.ipynb #d72aa688
 _TT_LEGACY = re.compile(r"^\s*x:\s*\[\[(.*?)\]\]\s*,\s*y:\s*\[\[(.*?)\]\]\s*,\s*ornt:\s*\[(.*?)\]\s*,"
@@ -102,7 +104,7 @@ def parse_totaltext_legacy(record: str) -> Word:
     xs, ys = (_floats(re.findall(_NUM, g), 'numbers') for g in m.groups()[:2])
     if len(xs) != len(ys) or len(xs) < 3: raise ValueError(f'{len(xs)} x and {len(ys)} y values')
     text, ornt = _py_str(m[4]), _py_str(m[3])
-    return Word(text, list(zip(xs, ys)), text in ('#', '###') or ornt == '#')
+    return Word(text, list(zip(xs, ys)), text in ('#', DONT_CARE) or ornt == '#')
 
 def parse_totaltext_line(line: str) -> Word:
     "A Total-Text line in any of its three forms (see above)."
@@ -110,10 +112,10 @@ def parse_totaltext_line(line: str) -> Word:
     if line.startswith('x:'): return parse_totaltext_legacy(line)
     if ',' + SPTS_TEXT_MARK in line:
         coords, text = line.split(',' + SPTS_TEXT_MARK, 1)
-        return Word(text, _pairs(_floats(coords.split(','), 'numbers before `,####`')), text == '###')
+        return Word(text, _pairs(_floats(coords.split(','), 'numbers before `,####`')), text == DONT_CARE)
     parts = line.split(',', 32)
     if len(parts) < 33: raise ValueError('expected 32 numbers (16 points) then the word, or `...,####word`')
-    return Word(parts[32], _pairs(_floats(parts[:32], '32 numbers (16 points)')), parts[32] == '###')
+    return Word(parts[32], _pairs(_floats(parts[:32], '32 numbers (16 points)')), parts[32] == DONT_CARE)
 
 # %% ../nbs/02_formats.ipynb #4a78ed7f
 def parse_ctw1500_line(line: str) -> Word:
@@ -121,9 +123,9 @@ def parse_ctw1500_line(line: str) -> Word:
     line = line.strip()
     if ',' + SPTS_TEXT_MARK in line:
         coords, text = line.split(',' + SPTS_TEXT_MARK, 1)
-        return Word(text, _pairs(_floats(coords.split(','), 'numbers before `,####`')), text == '###')
+        return Word(text, _pairs(_floats(coords.split(','), 'numbers before `,####`')), text == DONT_CARE)
     v = _floats(line.split(','), '28 coordinates then `,####word`, or 32 numbers')
-    if len(v) == 32: return Word('###', [(v[0] + dx, v[1] + dy) for dx, dy in _pairs(v[4:])], True)
+    if len(v) == 32: return Word(DONT_CARE, [(v[0] + dx, v[1] + dy) for dx, dy in _pairs(v[4:])], True)
     raise ValueError(f'expected `x1,y1,...,####word` or 32 numbers, got {len(v)} numbers and no `,####`')
 
 def parse_ctw1500_box(box: ET.Element) -> Word:
@@ -134,7 +136,7 @@ def parse_ctw1500_box(box: ET.Element) -> Word:
     else:
         x, y, w, h = _floats([box.get(k) for k in ('left', 'top', 'width', 'height')], 'left/top/width/height on <box>')
         poly = box_polygon(x, y, x + w, y + h)
-    return Word(text, poly, text in ('', '###'))
+    return Word(text, poly, text in ('', DONT_CARE))
 
 # %% ../nbs/02_formats.ipynb #2d05ad0d
 PointRule = Literal['box_center', 'poly_center', 'first_vertex']
@@ -183,7 +185,7 @@ def to_annotations(samples: list[Sample], root=None) -> dict[str, list[str]]:
 
 def to_eval_gts(samples: list[Sample], rule: PointRule = 'poly_center', root=None, counts: Counter | None = None,
                 polygons: bool = False) -> dict:
-    "Official evaluation ground truth `{image path: {text, points}}`; words without a polygon are left out (counted)."
+    "Official evaluation ground truth `{image path: {text, points}}`, don't-care words as `###`; words without a polygon left out (counted)."
     # an image left without words by that is left out too (its GT is unknown); one that has no words keeps its empty
     # entry, so that the metrics count what is found there as false detections
     out = {}
@@ -192,7 +194,8 @@ def to_eval_gts(samples: list[Sample], rule: PointRule = 'poly_center', root=Non
         if counts is not None and len(words) < len(s.words):
             counts['words without a polygon (not in eval GT)'] += len(s.words) - len(words)
         if s.words and not words: continue
-        out[sample_key(s.path, root)] = {'text': [w.text for w in words], 'points': [gt_point(w.polygon, rule) for w in words]}
+        out[sample_key(s.path, root)] = {'text': [DONT_CARE if w.ignore else w.text for w in words],
+                                         'points': [gt_point(w.polygon, rule) for w in words]}
         if polygons:  # optional extra key: the point-in-polygon rate, whole-word crops (to 0.01 px: exact enough, compact)
             out[sample_key(s.path, root)]['polygons'] = [[[round(float(c), 2) for c in p] for p in w.polygon] for w in words]
     return out
@@ -202,12 +205,16 @@ def _load(path) -> dict:
     path = Path(path)
     if not path.is_file(): raise FileNotFoundError(f'JSON file not found: {path}')
     try: d = json.loads(path.read_text(encoding='utf-8-sig'))
-    except json.JSONDecodeError as e: raise ValueError(f'{path}: not valid JSON ({e})') from None
+    except ValueError as e: raise ValueError(f'{path}: not valid JSON ({e})') from None  # a syntax error, or a number of 4,300+ digits
     except RecursionError: raise ValueError(f'{path}: nested too deeply to be a data set file') from None
     if not isinstance(d, dict): raise ValueError(f'{path}: expected a JSON object {{image path: ...}}, got {type(d).__name__}')
     return d
 
-def _finite(x) -> bool: return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
+def _finite(x) -> bool:
+    "A JSON number a float holds: not a bool, NaN, an infinity, or an integer too large for a float (a 400-digit one)."
+    if not isinstance(x, (int, float)) or isinstance(x, bool): return False
+    try: return math.isfinite(x)
+    except OverflowError: return False
 
 def _check_lists(path, key, v: dict, names) -> None:
     if not isinstance(v, dict) or any(not isinstance(v.get(n), list) for n in names):
@@ -253,6 +260,7 @@ def save_eval_gts(gts: dict, path) -> Path:
     "Write an official evaluation GT (UTF-8, atomically)."
     return save_json(gts, path)
 
+# %% ../nbs/02_formats.ipynb #a2f2306d
 def save_results(results: dict, path) -> Path:
     "Write an official stage-1 result (UTF-8, atomically)."
     return save_json(results, path)
@@ -260,3 +268,40 @@ def save_results(results: dict, path) -> Path:
 def samples_from_annotations(ann: dict[str, list[str]], root=None) -> list[Sample]:
     "Samples (no geometry) from official annotations; paths joined to `root` when given."
     return [Sample(str(Path(root)/k) if root is not None else k, [Word(t) for t in v]) for k, v in ann.items()]
+
+# %% ../nbs/02_formats.ipynb #spts0002
+SPTS_REC_UNKNOWN, SPTS_REC_PAD = 95, 96  # ABCNet's `rec` codes beside the 95 printable ASCII characters
+UNKNOWN_CHAR = '\ufffd'                   # stands for a character outside SPTS's table (the spotter's unknown token)
+
+def spts_rec_text(rec) -> str:
+    "The word of an ABCNet-style `rec`: indices into printable ASCII, `SPTS_REC_UNKNOWN`, then `SPTS_REC_PAD` to the end."
+    return ''.join(chr(32 + int(c)) if c < SPTS_REC_UNKNOWN else UNKNOWN_CHAR for c in rec if c != SPTS_REC_PAD)
+
+def bezier_point(pts) -> list[float]:
+    "SPTS's point of a word: the mean of its two cubic Béziers' midpoints (16 numbers: top, then bottom control points)."
+    p = np.asarray(pts, float).reshape(2, 4, 2)
+    return ((p[:, 0] + 3 * p[:, 1] + 3 * p[:, 2] + p[:, 3]) / 8).mean(0).tolist()
+
+def load_spts_annotations(path) -> dict:
+    "SPTS's COCO-style training file as `{file_name: {text, points, polygons}}` (the Béziers' control points as polygons)."
+    d = _load(path)
+    if not isinstance(d.get('images'), list) or not isinstance(d.get('annotations'), list):
+        raise ValueError(f"{path}: SPTS's annotations have the lists `images` and `annotations`")
+    try:
+        names = {im['id']: im['file_name'] for im in d['images']}
+        out = {n: {'text': [], 'points': [], 'polygons': []} for n in names.values()}
+        for i, a in enumerate(d['annotations']):
+            pts, rec = a['bezier_pts'], a['rec']
+            if len(pts) != 16 or not all(map(_finite, pts)) or not all(isinstance(c, int) and 0 <= c <= SPTS_REC_PAD for c in rec):
+                raise ValueError(f'annotation {i}: `bezier_pts` must be 16 finite numbers, `rec` integers 0..96')
+            v = out[names[a['image_id']]]
+            v['text'].append(spts_rec_text(rec)); v['points'].append(bezier_point(pts))
+            v['polygons'].append([list(p) for p in zip(pts[0:16:2], pts[1:16:2])])
+    except (KeyError, TypeError) as e: raise ValueError(f'{path}: not an SPTS annotation file ({type(e).__name__}: {e})') from None
+    except ValueError as e: raise ValueError(f'{path}: {e}') from None
+    return out
+
+def load_points(path) -> dict:
+    "Words with their points: an official `{image: {text, points}}` file (eval GT, stage-1 result) or SPTS's annotations."
+    d = _load(path)
+    return load_spts_annotations(path) if 'images' in d and 'annotations' in d else load_eval_gts(path)

@@ -15,9 +15,8 @@ from .core import Config, asset, read_checkpoint
 from .msda import MSDeformAttn
 
 # %% auto #0
-__all__ = ['BN_COUNTER', 'ImageEncoderConfig', 'official', 'tiny', 'Bottleneck', 'ResNet', 'load_imagenet', 'conv_bn_relu',
-           'BiFPN', 'sine_positions', 'DeformableEncoderLayer', 'DeformableEncoder', 'standardize', 'ImageEncoder',
-           'official_shapes']
+__all__ = ['BN_COUNTER', 'ImageEncoderConfig', 'Bottleneck', 'ResNet', 'load_imagenet', 'conv_bn_relu', 'BiFPN', 'sine_positions',
+           'DeformableEncoderLayer', 'DeformableEncoder', 'standardize', 'ImageEncoder', 'official_shapes']
 
 # %% ../nbs/05_image_encoder.ipynb #58b895cf
 @dataclass
@@ -47,6 +46,7 @@ class ImageEncoderConfig(Config):
     @property
     def backbone_channels(self) -> list[int]: return [self.width * 4 * 2 ** i for i in range(4)]
 
+# %% ../nbs/05_image_encoder.ipynb #8e69cb29
 @ImageEncoderConfig.register
 def official(): return ImageEncoderConfig()
 

@@ -17,7 +17,7 @@ from .core import (EASY_SEED_OFFSET, STREAM_AUGMENT, STREAM_TRAIN_BATCH, STREAM_
 from .charset import encode
 from .formats import Sample, sample_key, to_eval_gts
 from .readers import sample_image
-from .synth import SynthConfig, SynthDataset, load_vocabulary
+from .synth import SynthConfig, SynthDataset, load_vocabulary, sample_text
 from .model import WeCromCL, WeCromCLConfig
 from .text_encoder import FrozenTextTable
 from .objective import (BatchSample, add_in_image_negatives, char_presence, negative_pool, sample_batch, stage1_accuracy,
@@ -30,10 +30,10 @@ from . import viz
 from .metric import PROBE_WORDS, evaluate_anchors, map_spread, spread_kept, text_collapsed, text_spread
 
 # %% auto #0
-__all__ = ['TrainConfig', 'official', 'text_recipe', 'tiny', 'valid_plan', 'image_positives', 'Stage1DL', 'default_workers',
-           'stage1_dls', 'Stage1DataLoaders', 'AnchorHmean', 'CollapseProbe', 'Stage1Learner', 'new_model',
-           'stage1_learner', 'freeze_text', 'TextFreeze', 'text_splitter', 'TextRate', 'poly_rate', 'fit_stage1',
-           'float_output', 'Stage1MixedPrecision', 'Stage1Preds']
+__all__ = ['GENERATOR_DRAWS', 'TrainConfig', 'text_recipe', 'valid_plan', 'generator_negatives', 'image_positives', 'Stage1DL',
+           'default_workers', 'stage1_dls', 'Stage1DataLoaders', 'AnchorHmean', 'CollapseProbe', 'Stage1Learner',
+           'new_model', 'stage1_learner', 'freeze_text', 'TextFreeze', 'text_splitter', 'TextRate', 'poly_rate',
+           'fit_stage1', 'float_output', 'Stage1MixedPrecision', 'Stage1Preds']
 
 # %% ../nbs/10_learner.ipynb #bcbd9659
 @dataclass
@@ -46,6 +46,7 @@ class TrainConfig(Config):
     p_jitter: float = 0.5              # ColorJitter probability (brightness/contrast/saturation 0.5, hue 0.5)
     bs: int = 16                       # images per batch
     n_neg: int = 16                    # negatives per image, from the vocabulary
+    negatives: Literal['vocab', 'generator'] = 'vocab'  # drawn uniformly from the vocabulary (official), or as `--data synth` draws its words
     official_sampling: bool = False    # the official (case-sensitive, one-sided) batch rules of `sample_batch`
     positives: Literal['one', 'all'] = 'one'  # one unique positive per image (official), or every word of every image
     epoch_len: int = 100               # batches per epoch (the data is drawn at random: an epoch is a bookkeeping unit)
@@ -67,15 +68,16 @@ class TrainConfig(Config):
     text_warmup: float = 0.0           # share of the run after the thaw over which the text tower's rate rises from 0 (0: none)
     backbone_init: str | None = None   # the image side starts from these weights (`init_image_side`); None: random (official: ImageNet's)
 
-@TrainConfig.register
-def official(): return TrainConfig()
-
 def text_recipe(cfg: TrainConfig) -> str:
     "How `cfg` trains the text tower, in words (the training line and the demo report say it)."
     if cfg.text_freeze >= 1: return 'text tower frozen at its initialization'
     trained = 'trained' + ('' if cfg.text_lr == 1 else f' at {cfg.text_lr:g}x the rate') + \
               (f', its rate warmed up over {cfg.text_warmup:.0%} of the run' if cfg.text_warmup else '')
     return 'text tower ' + (f'frozen for the first {cfg.text_freeze:.0%} of the run, then {trained}' if cfg.text_freeze else trained)
+
+# %% ../nbs/10_learner.ipynb #bad463a5
+@TrainConfig.register
+def official(): return TrainConfig()
 
 @TrainConfig.register
 def tiny():
@@ -85,26 +87,40 @@ def tiny():
                        text_freeze=0.25, text_lr=0.1, text_warmup=0.25)
 
 # %% ../nbs/10_learner.ipynb #1c213bd0
+GENERATOR_DRAWS = 50  # `generator_negatives` gives up after this many draws a negative
+
 def _seed_rng(*keys) -> np.random.Generator:
     return np.random.default_rng(np.random.SeedSequence([int(k) for k in keys]))
 
 def valid_plan(cfg: TrainConfig, n_samples: int, n_batches: int | None = None) -> tuple[TrainConfig, int]:
     "Config and number of fixed batches for validating on `n_samples` images: B at most half of them, each drawn about twice."
-    cfg = cfg.replace(positives='one')   # the official layout: the official chance level, and `get_preds` of one width
+    cfg = cfg.replace(positives='one', negatives='vocab')   # the official layout: the official chance level, and `get_preds` of one width
     if n_samples < cfg.bs + 2: cfg = cfg.replace(bs=max(2, n_samples // 2))
     return cfg, n_batches or max(1, n_samples // (cfg.bs * 2))
+
+def generator_negatives(words: Sequence[str], cfg: SynthConfig, n: int, rng: np.random.Generator) -> list[str]:
+    "`n` negatives drawn as the generator draws its words (frequent words often, numbers, cases), none a word of the image."
+    seen, out = {w.lower() for w in words}, []
+    for _ in range(GENERATOR_DRAWS * n):
+        w = sample_text(rng, cfg)
+        if w.lower() not in seen: seen.add(w.lower()); out.append(w)
+        if len(out) == n: return out
+    raise ValueError(f'the generator gave {len(out)} distinct words in {GENERATOR_DRAWS * n} draws, fewer than the {n} negatives needed')
 
 def image_positives(d: dict) -> list[list[str]]:
     "The positives each image of a drawn batch (`Stage1DL.draw`) shows."
     batch = BatchSample([], d['positives'], d['negatives'], holds=d['holds'])
     return [batch.image_positives(b) for b in range(len(d['images']))]
 
+# %% ../nbs/10_learner.ipynb #88effcf1
 class Stage1DL(DataLoader):
     "Stage-1 batches (images, pos ids, neg ids, target) drawn by `sample_batch`; item k = batch k of the epoch."
     def __init__(self, source, cfg: TrainConfig, vocab=None, n_batches: int | None = None, train: bool = True,
                  seed: int | None = None, **kwargs):
         if cfg.positives == 'all' and cfg.in_image_negatives:
             raise ValueError("in_image_negatives=True needs positives='one': with 'all' an image's other words are positives")
+        if cfg.negatives == 'generator' and not isinstance(source, SynthDataset):
+            raise ValueError("negatives='generator' draws them as the synthetic generator draws its words: it needs --data synth")
         self.source, self.cfg, self.train, self.epoch, self.n_epoch = source, cfg, train, 0, 1
         self._easy = (SynthDataset(SynthConfig.preset('easy'), source.seed + EASY_SEED_OFFSET, len(source))  # the curriculum's images
                       if train and cfg.curriculum > 0 and isinstance(source, SynthDataset) else None)
@@ -149,6 +165,8 @@ class Stage1DL(DataLoader):
         smp = [samples[i] if samples is not None else self.source[i] for i in idx]
         negs = b.negatives if not self.cfg.in_image_negatives else [
             add_in_image_negatives([w.text for w in s.words], p, ns) for s, p, ns in zip(smp, b.positives, b.negatives)]
+        if self.cfg.negatives == 'generator':
+            negs = [generator_negatives([w.text for w in s.words], self.source.cfg, len(ns), rng) for s, ns in zip(smp, negs)]
         imgs = []
         for j, s in enumerate(smp):
             img = sample_image(s)
@@ -325,6 +343,7 @@ def freeze_text(model, frozen: bool, words: Sequence[str] = ()):
     if not frozen: m.text_table = None
     elif m.text_table is None and words: m.text_table = FrozenTextTable(m, words)
 
+# %% ../nbs/10_learner.ipynb #525bfac4
 class TextFreeze(Callback):
     "Keep the text tower frozen for the first `share` of the run (by `pct_train`, so a resumed run freezes the same steps)."
     order = -4  # before fastai's DistributedTrainer (11) wraps the model, so DDP leaves a tower frozen for the whole run out

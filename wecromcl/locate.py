@@ -56,7 +56,7 @@ def locate_image(model: WeCromCL,
 HUGE_SIDE = 2048        # without a test resize, larger images are located at this long side (official sets stop at 1696)
 PARTIAL_EVERY_S = 60.0  # a long `locate` rewrites its result file this often, so a kill keeps what was done
 
-def drawing_path(vis, key: str, suffix: str = '.anchors.png') -> Path:
+def drawing_path(vis, key: str, suffix: str = '.anchors.jpg') -> Path:
     "Where `--vis` draws image `key`: always inside `vis` (absolute and `..` keys too), as `<name><suffix>`, no image's name."
     parts = [{'..': '_up_'}.get(p, p) for p in Path(key.replace('\\', '/')).parts if p not in ('/', '.') and not p.endswith(':')]
     return Path(vis, *parts[:-1], parts[-1] + suffix)
@@ -93,7 +93,7 @@ def locate_dataset(model: WeCromCL, samples: Sequence[Sample], min_side: int = -
             texts, points, scores, maps = locate_image(model, img, words, min_side, HUGE_SIDE if huge else max_side, peak)
             key = sample_key(s.path, root)
             result[key] = {'text': texts, 'points': points, 'scores': scores}
-            if vis is not None: viz.save_png(viz.image_sheet(img, maps, texts, points, scores), drawing_path(vis, key))
+            if vis is not None: viz.save_jpeg(viz.image_sheet(img, maps, texts, points, scores), drawing_path(vis, key))  # JPEG: a photo's page stays small
             if progress and (i + 1) % 50 == 0: print(f'  {i + 1}/{len(samples)} images', flush=True)
             if out is not None and time.monotonic() - saved > PARTIAL_EVERY_S: save_results(result, out); saved = time.monotonic()
     except KeyboardInterrupt:  # Ctrl-C: keep what was located
@@ -122,7 +122,7 @@ def locate(*images: str,               # images or folders of images to ask abou
            ann: str | None = None,      # annotations {image path: [words]} (official format)
            img_root: str | None = None,  # folder the annotation paths are relative to
            out: str | None = None,      # result JSON (official format); with --ann, by default outputs/locate/result.json
-           vis: str | None = None,      # also draw each image's anchors and maps into this folder (PNG)
+           vis: str | None = None,      # also draw each image's anchors and maps into this folder (JPEG pages)
            preset: Preset | None = None,  # preset of a bare state dict (default: official)
            dataset: Benchmark | None = None,  # apply this benchmark's official test resize
            min_side: int = -1,          # test resize: short side (rounded up to 32; -1 = unused)

@@ -12,7 +12,7 @@ import torch
 import torch.nn.functional as F
 from .core import check_not_input, eval_mode, model_device, save_json
 from .formats import Sample, load_eval_gts, load_results, sample_key, to_eval_gts
-from .readers import image_size, sample_image
+from .readers import check_image, image_size, sample_image
 from .transforms import prepare_image
 from .model import WeCromCL
 from .locate import locate_dataset
@@ -132,8 +132,9 @@ def eval_anchors(*,
                  gts: str,                   # stage-1 GT JSON {image: {text, points[, polygons]}} (official format)
                  json: str | None = None,    # write the metrics here (default: <result>_eval.json beside the result)
                  threshold: float = 0.0,     # fixed score threshold reported beside the official sweep
+                 img_root: str | None = None,  # the images' folder: the random-points level is printed beside (it needs their sizes)
                  ):
-    "Stage-1 anchor metric: P, R, Hmean (official threshold sweep, and at a fixed threshold)."
+    "Stage-1 anchor metric: P, R, Hmean (official threshold sweep, and at a fixed threshold), and its random-points level."
     out = check_not_input(json or Path(result).with_name(Path(result).stem + '_eval.json'), '--json', [result, gts])
     res_, gts_ = load_results(result), load_eval_gts(gts)
     m = evaluate_anchors(res_, gts_, threshold)
@@ -146,6 +147,12 @@ def eval_anchors(*,
     if 'point_in_polygon' in m and m['point_in_polygon']['rate'] is not None:
         pp = m['point_in_polygon']
         print(f"  point in same-text polygon: {pp['rate']:.4f} ({pp['inside']}/{pp['total']})")
+    if img_root is None: print('  chance level: give --img-root (the random points need the images\' sizes)')
+    else:
+        rnd = evaluate_anchors(random_result(res_, {k: check_image(Path(img_root)/k) for k in res_}), gts_, threshold)
+        m['random'] = dict(hmean=rnd['official_sweep_best']['hmean'], point_in_polygon=rnd.get('point_in_polygon', {}).get('rate'))
+        print(f"  uniformly random points, same words (chance): Hmean {m['random']['hmean']:.4f}"
+              + (f", point in polygon {m['random']['point_in_polygon']:.4f}" if m['random']['point_in_polygon'] is not None else ''))
     print(f'wrote {save_json(dict(result=str(result), gts=str(gts), **m), out, indent=1)}')
     return m
 

@@ -17,7 +17,7 @@ from .image_encoder import ImageEncoder, ImageEncoderConfig
 from .text_encoder import TextEncoder, TextEncoderConfig
 
 # %% auto #0
-__all__ = ['TextQueryAttentionPool', 'WeCromCLConfig', 'official', 'tiny', 'Stage1Output', 'pair_logits', 'WeCromCL']
+__all__ = ['TextQueryAttentionPool', 'WeCromCLConfig', 'Stage1Output', 'pair_logits', 'WeCromCL']
 
 # %% ../nbs/07_model.ipynb #04b97c40
 class TextQueryAttentionPool(nn.Module):
@@ -46,6 +46,7 @@ class WeCromCLConfig(Config):
     logit_scale_init: float = math.log(1 / 0.07)  # learnable temperature, CLIP's τ = 0.07, no clamp (official)
     char_head: bool = False  # a 1×1 conv on F_I scoring each character at each pixel (for `char_presence_loss`; not official)
 
+# %% ../nbs/07_model.ipynb #4f19ce40
 @WeCromCLConfig.register
 def official(): return WeCromCLConfig(ImageEncoderConfig.preset('official'), TextEncoderConfig.preset('official'))
 

@@ -165,6 +165,7 @@ class BatchSample:
         "The positives image b shows."
         return [self.positives[b]] if self.holds is None else [p for p, h in zip(self.positives, self.holds[b]) if h]
 
+# %% ../nbs/08_objective.ipynb #688ac57d
 def sample_batch(word_lists: Sequence[Sequence[str]],  # the words of every image in the dataset
                  batch_size: int,            # B
                  vocab: Sequence[str] | NegativePool,  # negative vocabulary

@@ -9,13 +9,13 @@ from collections.abc import Mapping
 from pathlib import Path
 import torch
 import yaml
-from .core import read_checkpoint
+from .core import MAX_CONFIG_SIZE, read_checkpoint
 from .charset import OFFICIAL_ALPHABET
 from .model import WeCromCL, WeCromCLConfig
 
 # %% auto #0
-__all__ = ['YAML_SIZES', 'MAX_YAML_SIZE', 'state_dict_mismatch', 'strip_prefix', 'load_official', 'read_yaml',
-           'official_yaml_settings', 'config_from_official_yaml']
+__all__ = ['YAML_SIZES', 'state_dict_mismatch', 'strip_prefix', 'load_official', 'read_yaml', 'official_yaml_settings',
+           'config_from_official_yaml']
 
 # %% ../nbs/07a_official.ipynb #b0df9a9c
 def state_dict_mismatch(expected: Mapping, sd: Mapping, limit: int = 10) -> str | None:
@@ -94,16 +94,16 @@ def official_yaml_settings(path, _seen: tuple = ()) -> dict:
     return _merge(official_yaml_settings(_find_base(base, path), (*_seen, path.resolve())), d) if base else d
 
 YAML_SIZES = ('embed_dim', 'transformer_width', 'transformer_layers', 'transformer_heads', 'deformable_layer', 'use_stride')
-MAX_YAML_SIZE = 65_536  # past any real model's widths, depths and vocabularies: a bigger number is a mistake, refused before allocating
 
+# %% ../nbs/07a_official.ipynb #c816301a
 def config_from_official_yaml(path) -> tuple[WeCromCLConfig, dict]:
     "Our `WeCromCLConfig` from an official WeCromCL YAML config, and the merged settings (data, trainer, …) as a dict."
     s = official_yaml_settings(path)
     m, data = s.get('model') or {}, s.get('data') or {}
     for where, d, keys in (('model', m, YAML_SIZES), ('data', data, ('vocab_size',)), ('', s, ('max_text_length',))):
         for k in keys:
-            if k in d and not (isinstance(d[k], int) and not isinstance(d[k], bool) and 0 < d[k] <= MAX_YAML_SIZE):
-                raise ValueError(f"{path}: {where + '.' if where else ''}{k} {d[k]!r}: must be a whole number from 1 to {MAX_YAML_SIZE}")
+            if k in d and not (isinstance(d[k], int) and not isinstance(d[k], bool) and 0 < d[k] <= MAX_CONFIG_SIZE):  # refused before allocating
+                raise ValueError(f"{path}: {where + '.' if where else ''}{k} {d[k]!r}: must be a whole number from 1 to {MAX_CONFIG_SIZE}")
     if m.get('backbone', 'resnet50') != 'resnet50': raise ValueError(f"{path}: model.backbone {m['backbone']!r} is not supported (resnet50 only)")
     cfg = WeCromCLConfig.preset('official')
     embed = m.get('embed_dim', cfg.text.embed_dim)

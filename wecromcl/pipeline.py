@@ -10,13 +10,13 @@ from pathlib import Path
 from typing import Literal
 import torch
 from .metric import anchor_metric, point_in_polygon_rate
-from .core import (EVAL_SEED, VAL_SEED_OFFSET, UsageError, check_arg, check_numbers, default_device, holds_run_folder,
+from .core import (EVAL_SEED, VAL_SEED_OFFSET, UsageError, check_arg, check_numbers, checkpoint_config, default_device, holds_run_folder,
                            remove_stale_temporaries, save_json)
 from .transforms import Benchmark
 from .formats import load_eval_gts
 from .readers import check_image, read_image
 from .e2e import E2E_FIGURES, e2e_metric
-from .run import Checkpoint, TimeBudget, numpy_rng_state, plain_state, restore_checkpoint, resumed_settings
+from .run import Checkpoint, TimeBudget, numpy_rng_state, plain_state, restore_checkpoint, resumed_settings, whole_epochs
 from .anchors import Peak
 from .locate import locate
 from .spot import spot_images
@@ -28,8 +28,9 @@ from .synth import SYNTH_STREAM, SynthConfig, SynthDataset, SynthPreset, write_s
 from .train import EpochTable, RunLog, Throughput, keep_epochs
 
 # %% auto #0
-__all__ = ['SPOTTER_RUN_FILES', 'SPOTTER_EPOCHS', 'pseudo_label', 'point_source', 'run_checkpoint', 'SpotterCheckpoint',
-           'random_stem_warning', 'train_spotter', 'spotter_result', 'spotter_e2e', 'trivial_result', 'bench_spotter']
+__all__ = ['SPOTTER_RUN_FILES', 'SPOTTER_EPOCHS', 'LEGACY_TRAIN', 'pseudo_label', 'point_source', 'run_checkpoint',
+           'finished_spotter_run', 'SpotterCheckpoint', 'random_stem_warning', 'train_spotter', 'spotter_result',
+           'spotter_e2e', 'trivial_result', 'bench_spotter']
 
 # %% ../nbs/25_pipeline.ipynb #1d8b8a18
 def pseudo_label(*,
@@ -53,8 +54,10 @@ def _synth_spec(spec: str, seed: int) -> SynthDataset:
         raise UsageError(f'--synth {spec}: must be PRESET or PRESET:N (N images), PRESET one of {SynthConfig.presets()}')
     return SynthDataset(SynthConfig.preset(m[1]), seed=seed, n=int(m[2] or SYNTH_STREAM))
 
-def point_source(points: str, labels: str | None, img_root: str | None, synth: str | None, seed: int = 0,
-                 val: int = 16) -> tuple[PointDataset, PointDataset | None]:
+def _as_list(v) -> list | None: return [v] if isinstance(v, (str, Path)) else v
+
+def point_source(points: str, labels: str | list[str] | None, img_root: str | list[str] | None, synth: str | None, seed: int = 0,
+                 val: int = 16, weights: list[float] | None = None) -> tuple[PointDataset, PointDataset | None]:
     """The training images with their points for `train-spotter`'s arguments (a clear error for a wrong combination),
     and the validation images: `val` held-out generator images with `synth`, else None (the training images)."""
     if points not in ('gt', 'pseudo'): raise UsageError(f"--points must be gt or pseudo, not {points!r}")
@@ -66,9 +69,14 @@ def point_source(points: str, labels: str | None, img_root: str | None, synth: s
     if labels is None or img_root is None:
         raise UsageError(f"--points {points} needs --labels {'GTS' if points == 'gt' else 'RESULT'}.json and --img-root DIR"
                          + (' (or --synth PRESET)' if points == 'gt' else ''))
-    ds = PointDataset.from_json(labels, img_root)
-    if not len(ds): raise ValueError(f'{labels}: no images')
-    return ds, None
+    labels, roots = _as_list(labels), _as_list(img_root)
+    roots = roots * len(labels) if len(roots) == 1 else roots
+    if len(roots) != len(labels): raise UsageError(f'{len(labels)} --labels files and {len(roots)} --img-root folders: give one folder, or one each')
+    if weights is not None and len(weights) != len(labels): raise UsageError(f'--weights: {len(weights)} for {len(labels)} --labels files')
+    sources = [PointDataset.from_json(f, r) for f, r in zip(labels, roots)]
+    for f, s in zip(labels, sources):
+        if not len(s): raise ValueError(f'{f}: no images')
+    return (sources[0] if len(sources) == 1 else PointDataset.mix(sources, weights)), None
 
 SPOTTER_RUN_FILES = ('spotter.pth', 'checkpoint.pth', 'log.csv', 'losses.json')  # what a spotter run folder holds
 SPOTTER_EPOCHS = 10  # `train-spotter`'s epochs when none are asked
@@ -85,6 +93,19 @@ def run_checkpoint(out: Path, files: tuple, resume: bool, overwrite: bool,
     if not (out/'checkpoint.pth').is_file(): raise FileNotFoundError(f'--resume: no checkpoint.pth in {out}')
     return load_checkpoint(out/'checkpoint.pth', fmt)
 
+LEGACY_TRAIN = {'p_crop': 0.0, 'schedule': 'one_cycle', 'sqr_mom': 0.99}  # how a run saved before these settings existed trained
+
+def finished_spotter_run(folder) -> dict:
+    "The checkpoint of the finished `train-spotter` run in `folder`, weights and optimizer state (`--finetune-from`)."
+    path = Path(folder)/'checkpoint.pth'
+    if not path.is_file(): raise UsageError(f'--finetune-from {folder}: no checkpoint.pth there (a train-spotter --out folder)')
+    ck = load_checkpoint(path, SPOTTER_FORMAT)
+    if ck.get('optimizer') is None or int(ck['epoch']) < int(ck['n_epoch']):
+        raise UsageError(f"--finetune-from {folder}: its run did {ck['epoch']} of {ck['n_epoch']} epochs; finish it first "
+                         f"(train-spotter --resume --out {folder})")
+    return ck
+
+# %% ../nbs/25_pipeline.ipynb #15a94c45
 class SpotterCheckpoint(Checkpoint):
     "Stage 1's `Checkpoint` (saved after every trained epoch only) in the spotter's format, for an exact `--resume`."
     def save(self, path: Path, **extra):
@@ -99,11 +120,13 @@ def random_stem_warning(cfg: SpotterConfig, backbone_init: str | None) -> str | 
     return (f'warning: the ResNet starts from random weights, and what SPTS freezes in it ({frozen}) stays random: SPTS '
             f"starts from ImageNet's. Give --backbone-init: torchvision's ImageNet ResNet file, or pretrain-reader's body.pth")
 
+# %% ../nbs/25_pipeline.ipynb #24edec19
 @holds_run_folder
 def train_spotter(*,
                   points: Literal['gt', 'pseudo'] | None = None,  # train on ground-truth points or on stage-1 pseudo points
-                  labels: str | None = None,    # {image: {text, points}}: an eval GT (gt) or a stage-1 result (pseudo)
-                  img_root: str | None = None,  # folder the --labels paths are relative to
+                  labels: list[str] | None = None,  # {image: {text, points}} (an eval GT for gt, a stage-1 result for pseudo) or SPTS's annotations; several: a mix
+                  img_root: list[str] | None = None,  # folder the --labels paths are relative to: one for all, or one each
+                  weights: list[float] | None = None,  # with several --labels: each one's share of the draws (default: by its size)
                   synth: str | None = None,     # or (gt) the synthetic generator: PRESET (a fresh image every draw) or PRESET:N images
                   val: int = 16,                # with --synth: held-out generator images to validate on
                   out: str = 'outputs/spotter',  # run folder: spotter.pth, checkpoint.pth, log.csv, losses.json
@@ -112,11 +135,14 @@ def train_spotter(*,
                   stage1: str | None = None,    # stage-1 weights a stage1_* backbone starts from (default: the shipped ones)
                   backbone_init: str | None = None,  # ResNet weights the resnet backbone starts from: `shipped` (the kit's reader), pretrain-reader's body.pth, or ImageNet's
                   epochs: int | None = None,    # epochs (default: 10, or a resumed run's own; more extend it on a new schedule)
+                  steps: int | None = None,     # or this many batches (whole epochs, rounded up with a notice)
                   epoch_len: int | None = None,  # batches per epoch (default: the preset's)
                   minutes: float | None = None,  # stop after the epoch that passes this many minutes
                   lr: float | None = None,      # learning rate (default: the preset's)
                   bs: int | None = None,        # images per batch (default: the preset's)
+                  accum: int | None = None,     # batches a step (default 1): SPTS's 64 images with `official`'s 1 (2 copies): --accum 32
                   init: str | None = None,      # start from these weights (a kit spotter or an SPTS checkpoint)
+                  finetune_from: str | None = None,  # a finished train-spotter run: its model, recipe and optimizer state at a constant rate (SPTS's fine-tune)
                   resume: bool = False,         # continue the run in --out from its checkpoint.pth, exactly
                   overwrite: bool = False,      # start again in an --out that already holds a run (replaces its files)
                   seed: int = 0,                # seed of the batches and the initial weights
@@ -125,43 +151,57 @@ def train_spotter(*,
                   precision: Literal['fp32', 'bf16', 'fp16'] = 'fp32',  # bf16: autocast on any device; fp16: CUDA only
                   ) -> Path:
     "Train the spotter (SPTS) on ground-truth or pseudo points; write spotter.pth."
-    out = Path(out)
+    out, labels, img_root = Path(out), _as_list(labels), _as_list(img_root)
     ck = run_checkpoint(out, SPOTTER_RUN_FILES, resume, overwrite, SPOTTER_FORMAT)
     if ck is not None:
-        r = resumed_settings(ck, out, dict(points=points, labels=labels, img_root=img_root, synth=synth, lr=lr, bs=bs,
-                                           epoch_len=epoch_len), ck['train_config'])
+        r = resumed_settings(ck, out, dict(points=points, labels=labels, img_root=img_root, weights=weights, synth=synth, lr=lr, bs=bs,
+                                           epoch_len=epoch_len, accum=accum, finetune_from=finetune_from), ck['train_config'])
         points, labels, img_root, synth, seed, val = r['points'], r['labels'], r['img_root'], r['synth'], r['seed'], r.get('val', val)
+        weights = r.get('weights')
         epochs = int(ck['n_epoch']) if epochs is None else epochs
+    if steps is not None and (epochs is not None or ck is not None): raise UsageError('--steps plans a new run: not with --epochs or --resume')
     epochs = SPOTTER_EPOCHS if epochs is None else epochs
     if points is None: raise UsageError('--points gt or --points pseudo is required')
-    check_numbers(epochs=epochs, epoch_len=epoch_len, minutes=minutes, lr=lr, bs=bs, workers=workers, val=val)
-    ds, valid = point_source(points, labels, img_root, synth, seed, val)
+    check_numbers(epochs=epochs, steps=steps, epoch_len=epoch_len, minutes=minutes, lr=lr, bs=bs, accum=accum, workers=workers, val=val)
+    ds, valid = point_source(points, labels, img_root, synth, seed, val, weights)
     mcfg, cfg = SpotterConfig.with_backbone(preset, backbone), SpotterTrainConfig.preset(preset)
+    base = finished_spotter_run(finetune_from) if finetune_from and ck is None else None
+    if base is not None:  # SPTS's fine-tune: that run's model and recipe, on at a constant rate (its schedule's floor unless --lr)
+        if init or backbone_init or backbone: raise UsageError('--finetune-from goes on from that run: not with --init, --backbone-init or --backbone')
+        mcfg = checkpoint_config(base, SpotterConfig, Path(finetune_from)/'checkpoint.pth')
+        cfg = SpotterTrainConfig.from_dict({**LEGACY_TRAIN, **base['train_config']})
+        cfg = cfg.replace(schedule='constant', lr=lr or cfg.min_lr)
     if backbone_init and (init or mcfg.backbone != 'resnet'):
         raise UsageError('--backbone-init starts a resnet backbone: not with --init, nor with a stage1_* backbone')
     backbone_init = backbone_weights(backbone_init)
-    cfg = cfg.replace(seed=seed, **{k: v for k, v in dict(epoch_len=epoch_len, lr=lr, bs=bs).items() if v is not None})
-    if ck is not None:  # a run from before the random crop existed resumes without it, as it began
-        cfg, mcfg = SpotterTrainConfig.from_dict({'p_crop': 0.0, **ck['train_config']}), SpotterConfig.from_dict(ck['config'])
+    cfg = cfg.replace(seed=seed, **{k: v for k, v in dict(epoch_len=epoch_len, lr=lr, bs=bs, accum=accum).items() if v is not None})
+    if steps is not None:
+        if steps < cfg.epoch_len: cfg = cfg.replace(epoch_len=steps)
+        epochs = whole_epochs(steps, cfg.epoch_len)
+    if ck is not None:
+        cfg, mcfg = SpotterTrainConfig.from_dict({**LEGACY_TRAIN, **ck['train_config']}), checkpoint_config(ck, SpotterConfig, out/'checkpoint.pth')
     if labels is not None:
         c = ds.label_counts(mcfg.tokens, mcfg.max_instances)
-        print(f'{len(ds)} images from {labels}' + (': ' + ', '.join(f'{v} {k}' for k, v in c.items()) if c else ''))
+        print(f"{len(ds)} images from {', '.join(map(str, _as_list(labels)))}" + (': ' + ', '.join(f'{v} {k}' for k, v in c.items()) if c else ''))
     dev = default_device(device)
     if precision == 'fp16' and dev.type != 'cuda': raise UsageError('--precision fp16 needs a CUDA device (use bf16)')
     out.mkdir(parents=True, exist_ok=True)
     remove_stale_temporaries(out)
     if ck is not None: keep_epochs(out/'log.csv', int(ck['epoch']))  # rows logged after the last save are redone
     torch.manual_seed(seed)
-    if ck is None and not init and (note := random_stem_warning(mcfg, backbone_init)): print(note, file=sys.stderr)
-    model = load_spotter(init).train() if init and ck is None else Spotter(mcfg, imagenet=backbone_init if ck is None else None)
-    if mcfg.backbone != 'resnet' and not init and ck is None: init_from_stage1(model, stage1)
-    run = dict(points=points, labels=labels, img_root=img_root, synth=synth, seed=seed, val=val, backbone_init=backbone_init)
+    fresh = ck is None and base is None and not init  # weights from the initializers, not from a file
+    if fresh and (note := random_stem_warning(mcfg, backbone_init)): print(note, file=sys.stderr)
+    model = load_spotter(init).train() if init and ck is None else Spotter(mcfg, imagenet=backbone_init if fresh else None)
+    if mcfg.backbone != 'resnet' and fresh: init_from_stage1(model, stage1)
+    run = dict(points=points, labels=labels, img_root=img_root, weights=weights, synth=synth, seed=seed, val=val, backbone_init=backbone_init,
+               finetune_from=finetune_from if ck is None else ck.get('run', {}).get('finetune_from'))
     thr = Throughput(ck.get('history') if ck is not None else None)
     learn = spotter_learner(spotter_dls(ds, valid, cfg=cfg, model_cfg=model.cfg, device=dev, workers=workers), model.to(dev), cfg,
                             path=out, cbs=[EpochTable(), RunLog('log.csv', append=resume), thr,
                                            SpotterCheckpoint(run=run, history=thr.history)]
                                       + ([TimeBudget(minutes)] if minutes else []), precision=precision)
     start = restore_checkpoint(learn, ck) if ck is not None else 0
+    if base is not None: restore_checkpoint(learn, base, rng=False)  # its weights and Adam's moments; the epochs count from 0
     if start >= epochs:
         if epochs != int(ck['n_epoch']): raise UsageError(f'--epochs {epochs}: the run in {out} has done {start} epochs already')
         print(f'{out}: the run is already complete ({epochs} epochs)'); return out/'spotter.pth'
@@ -169,7 +209,8 @@ def train_spotter(*,
     hist = thr.history()   # every segment's steps: a resumed run's losses.json is an uninterrupted run's
     save_json(dict(losses=hist['losses'], segments=hist['segments'], seconds=hist['wall_seconds']), out/'losses.json')
     path = save_spotter(learn.model, out/'spotter.pth', train_config=cfg.to_dict(), run=dict(run, epochs=epochs))
-    print(f"trained on {points} points for {thr.steps} steps in {time.perf_counter() - thr.t_fit:.1f} s; wrote {path}")
+    steps = f'{thr.steps} steps' if cfg.accum == 1 else f'{thr.steps} batches ({thr.steps // cfg.accum} steps of {cfg.accum})'
+    print(f"trained on {points} points for {steps} in {time.perf_counter() - thr.t_fit:.1f} s; wrote {path}")
     last = {m.name: m.value for m in learn.metrics}   # the last validation's
     if last.get('char_acc') is not None and not looks(last['char_acc'], last['blind_acc']):
         print(f"the spotter does not look at the image yet: it reads {last['char_acc']:.3f} of the validation characters, "
@@ -196,6 +237,7 @@ def trivial_result(train_labels: dict, gts: dict, root: Path) -> dict:
         out[k] = {'text': [word], 'points': [[w / 2, h / 2]], 'scores': [1.0]}
     return out
 
+# %% ../nbs/25_pipeline.ipynb #2d4eae88
 def bench_spotter(json: str | None = None,   # also write the result to this JSON file
                   out: str = 'outputs/bench_spotter',  # working folder (data, pseudo labels, runs)
                   n_train: int = 64,         # synthetic training images

@@ -17,7 +17,7 @@ import torch.nn.functional as F
 from fastai.basics import Adam, DataLoader, DataLoaders, Learner
 from fastai.callback.schedule import fit_one_cycle  # importing it patches `Learner.fit_one_cycle` in
 from fastai.metrics import Metric
-from .core import (Config, UsageError, check_numbers, default_device, holds_run_folder, read_checkpoint,
+from .core import (Config, UsageError, check_numbers, checkpoint_config, default_device, holds_run_folder, read_checkpoint,
                            remove_stale_temporaries, save_tensors)
 from .formats import Sample
 from .image_encoder import ResNet, load_imagenet
@@ -25,13 +25,13 @@ from .run import Checkpoint, EpochSeed, FiniteLoss, TimeBudget, restore_checkpoi
 from .checkpoint import load_checkpoint
 from .pipeline import point_source, run_checkpoint
 from .readers import read_image
-from .sequence import CHARS
+from .sequence import SPTS_CHARS
 from .spotter import ResNetLevel, SpotterConfig, SpotterPreset, backbone_weights
 from .spotter_learner import draw_indices, epoch_batches, pad_with_mask, resize_image, to_tensor, train_val_batches
 from .train import EpochTable, RunLog, TIME_GUARD, keep_epochs, steps_for
 
 # %% auto #0
-__all__ = ['BLANK', 'READER_RUN_FILES', 'READER_FORMAT', 'ReaderConfig', 'tiny', 'centre_line', 'reader_words', 'encode_text',
+__all__ = ['BLANK', 'READER_RUN_FILES', 'READER_FORMAT', 'ReaderConfig', 'centre_line', 'reader_words', 'encode_text',
            'decode_targets', 'ReaderDL', 'reader_dls', 'LineReader', 'ctc_loss', 'ctc_greedy', 'WordAccuracy',
            'reader_learner', 'reader_init', 'pretrain_reader']
 
@@ -51,10 +51,11 @@ class ReaderConfig(Config):
     wd: float = 1e-4
     seed: int = 0
 
+BLANK = 0  # CTC's blank class; character i of the spotter's 95-character table is class i + 1
+
+# %% ../nbs/26_reader.ipynb #750182e7
 @ReaderConfig.register
 def tiny(): return ReaderConfig()
-
-BLANK = 0  # CTC's blank class; character i of the spotter's 95-character table is class i + 1
 
 # %% ../nbs/26_reader.ipynb #25069b2a
 def centre_line(polygon, points: int = 32) -> np.ndarray:
@@ -73,18 +74,18 @@ def reader_words(s: Sample, points: int, counts: Counter | None = None) -> tuple
     polys, texts = [], []
     for w in s.words:
         why = ('no polygon' if not w.polygon else "don't care" if w.ignore else
-               'characters outside the table' if any(c not in CHARS for c in w.text) else
+               'characters outside the table' if any(c not in SPTS_CHARS for c in w.text) else
                f'longer than {points // 2} letters' if not 0 < len(w.text) <= points // 2 else
                'odd polygon' if len(w.polygon) < 4 or len(w.polygon) % 2 else None)
         if why is None: polys.append(w.polygon); texts.append(w.text)
         elif counts is not None: counts[why] += 1
     return polys, texts
 
-def encode_text(text: str) -> list[int]: return [CHARS.index(c) + 1 for c in text]
+def encode_text(text: str) -> list[int]: return [SPTS_CHARS.index(c) + 1 for c in text]
 
 def decode_targets(targets: torch.Tensor, lengths: torch.Tensor) -> list[str]:
     "The words a batch's CTC targets (characters end to end) and lengths spell: `encode_text` undone."
-    return [''.join(CHARS[c - 1] for c in t) for t in targets.split(lengths.tolist())]
+    return [''.join(SPTS_CHARS[c - 1] for c in t) for t in targets.split(lengths.tolist())]
 
 # %% ../nbs/26_reader.ipynb #9539972a
 class ReaderDL(DataLoader):
@@ -136,7 +137,7 @@ class LineReader(nn.Module):
         c = self.body.channels[cfg.level - 2]
         self.head = nn.Sequential(nn.Conv1d(c, cfg.hidden, 3, padding=1), nn.ReLU(),
                                   nn.Conv1d(cfg.hidden, cfg.hidden, 3, padding=1), nn.ReLU(),
-                                  nn.Conv1d(cfg.hidden, len(CHARS) + 1, 1))
+                                  nn.Conv1d(cfg.hidden, len(SPTS_CHARS) + 1, 1))
 
     def forward(self, images: torch.Tensor, lines: torch.Tensor, owners: torch.Tensor) -> torch.Tensor:
         f = self.body(images, upto=self.cfg.level)[-1]
@@ -153,7 +154,7 @@ def ctc_greedy(logits: torch.Tensor) -> list[str]:
     "Each word's best path: the most likely class at each point, repeats merged, blanks dropped."
     out = []
     for row in logits.argmax(-1).T.tolist():
-        out.append(''.join(CHARS[c - 1] for c, prev in zip(row, [BLANK] + row) if c != prev and c != BLANK))
+        out.append(''.join(SPTS_CHARS[c - 1] for c, prev in zip(row, [BLANK] + row) if c != prev and c != BLANK))
     return out
 
 # %% ../nbs/26_reader.ipynb #33669a01
@@ -190,6 +191,7 @@ def reader_init(init: str) -> tuple[dict | None, str | None]:
     if isinstance(ck, dict) and 'format' in ck: return load_checkpoint(path, READER_FORMAT), None  # another kit format: its error
     return None, path
 
+# %% ../nbs/26_reader.ipynb #61e875d5
 @holds_run_folder
 def pretrain_reader(*,
                     synth: str | None = None,     # the generator: PRESET (a fresh image every draw) or PRESET:N images
@@ -220,8 +222,8 @@ def pretrain_reader(*,
     if synth is None and labels is None: raise UsageError('give --synth PRESET or --labels GTS.json --img-root DIR')
     train, valid = point_source('gt', labels, img_root, synth, seed, val)
     given = {k: v for k, v in dict(epoch_len=epoch_len, lr=lr).items() if v is not None}
-    if ck: cfg = ReaderConfig.from_dict(ck['config'])
-    elif prior: cfg = ReaderConfig.from_dict(prior['config']).replace(seed=seed, **given)
+    if ck: cfg = checkpoint_config(ck, ReaderConfig, out/'checkpoint.pth')
+    elif prior: cfg = checkpoint_config(prior, ReaderConfig, init).replace(seed=seed, **given)
     else: cfg = ReaderConfig.preset('tiny', seed=seed, **given)
     if labels is not None:  # a data set's words the reader leaves out, counted once here (workers draw the batches)
         left = Counter()

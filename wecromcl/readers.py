@@ -253,6 +253,9 @@ def official(): return FilterConfig()
 @FilterConfig.register
 def synthtext(): return FilterConfig(min_len=0)
 
+@FilterConfig.register
+def e2e(): return FilterConfig(drop_ignored=False, min_len=0, charset=False)  # SPTS's evaluation GT: every word as written
+
 # %% ../nbs/02a_readers.ipynb #1f085a72
 DEFAULT_FILTERS = {'icdar2013': 'official', 'icdar2015': 'official', 'totaltext': 'official',
                    'ctw1500': 'official', 'synthtext': 'synthtext'}
@@ -306,7 +309,8 @@ def convert(fmt: Literal['icdar2013', 'icdar2015', 'totaltext', 'ctw1500', 'synt
             out_ann: str,                     # write the official annotations {path: [words]} here
             out_gts: str,                     # write the official eval GT {path: {text, points}} here
             images: str | None = None,        # image folder: keys become paths relative to it; images are checked
-            min_len: int | None = None,       # drop words shorter than this (default: 3, SynthText 0)
+            filters: Literal['official', 'synthtext', 'e2e'] | None = None,  # which words to keep (default: per format; e2e: every word, as SPTS scores)
+            min_len: int | None = None,       # drop words shorter than this (default: the filters', 3 for official)
             point: Literal['box_center', 'poly_center', 'first_vertex'] | None = None,  # GT point rule (default: per format; Total-Text test: first_vertex)
             keep_ignored: bool = False,       # keep the don't-care (###) words
             keep_chars: bool = False,         # keep characters outside the official table
@@ -319,7 +323,8 @@ def convert(fmt: Literal['icdar2013', 'icdar2015', 'totaltext', 'ctw1500', 'synt
     inputs = [p for top in (gt, images) if top for p in ([Path(top)] if Path(top).is_file() else Path(top).rglob('*'))]
     for arg, p in (('--out-ann', out_ann), ('--out-gts', out_gts), ('--report', report)):
         if p is not None: check_writable_file(check_not_input(p, arg, inputs), arg)  # before the work, not after it
-    f = FilterConfig.preset(DEFAULT_FILTERS[fmt]).replace(drop_ignored=not keep_ignored, charset=not keep_chars)
+    f = FilterConfig.preset(filters or DEFAULT_FILTERS[fmt])
+    f = f.replace(drop_ignored=f.drop_ignored and not keep_ignored, charset=f.charset and not keep_chars)
     if min_len is not None: f = f.replace(min_len=min_len)
     ann, gts, counts, removed = convert_dataset(fmt, gt, images, f, point, not no_image_check, polygons=polygons)
     print(f'{fmt}: {gt}' + (f' (images {images})' if images else ''))

@@ -4,7 +4,7 @@
 
 # %% ../nbs/09e_run.ipynb #d27fec44
 from __future__ import annotations
-import random, time
+import contextlib, math, random, time
 from pathlib import Path
 import numpy as np
 import torch
@@ -13,8 +13,9 @@ from .core import UsageError, unwrapped
 from .checkpoint import write_checkpoint
 
 # %% auto #0
-__all__ = ['EpochSeed', 'FiniteLoss', 'numpy_rng_state', 'plain_state', 'set_numpy_rng_state', 'save_checkpoint',
-           'restore_checkpoint', 'Checkpoint', 'resumed_settings', 'TimeBudget']
+__all__ = ['EpochSeed', 'Autocast', 'EpochRates', 'FiniteLoss', 'numpy_rng_state', 'plain_state', 'set_numpy_rng_state',
+           'save_checkpoint', 'restore_checkpoint', 'Checkpoint', 'resumed_settings', 'whole_epochs', 'TimeBudget',
+           'distrib_ctx']
 
 # %% ../nbs/09e_run.ipynb #b34f10ad
 class EpochSeed(Callback):
@@ -24,6 +25,22 @@ class EpochSeed(Callback):
         dl = self.learn.dl
         dl = getattr(dl, 'dl', dl)
         dl.epoch, dl.n_epoch = self.epoch, self.n_epoch
+
+class Autocast(Callback):
+    "bf16 autocast of the forward pass and the loss on any device (fastai's MixedPrecision is CUDA-only)."
+    order = 10
+    def before_batch(self):
+        self.ctx = torch.autocast(self.dls.device.type if self.dls.device is not None else 'cpu', dtype=torch.bfloat16)
+        self.ctx.__enter__()
+    def after_loss(self): self.ctx.__exit__(None, None, None)
+    def after_cancel_batch(self): self.ctx.__exit__(None, None, None)
+
+class EpochRates(Callback):
+    "Each epoch's rate from a list (SPTS sets it per epoch), a group's at its share of it (`shares`); a function of the epoch, so resumes are exact."
+    def __init__(self, rates: list[float], shares: list[float] | None = None): self.rates, self.shares = rates, shares
+    def before_train(self):
+        r = self.rates[self.epoch]
+        self.opt.set_hyper('lr', [r * s for s in self.shares] if self.shares else r)
 
 class FiniteLoss(Callback):
     "Stop at the first non-finite training loss, before the step that would carry it into the weights and checkpoints."
@@ -59,11 +76,12 @@ def save_checkpoint(learn: Learner, path, epoch: int, n_epoch: int | None = None
                  rng=dict(torch=torch.get_rng_state(), numpy=numpy_rng_state(), python=random.getstate()),
                  train_config=learn.train_cfg.to_dict(), **extra)
 
-def restore_checkpoint(learn: Learner, ck: dict, optimizer: bool = True) -> int:
-    "Load weights (+ optimizer and RNG states); returns the epoch to start from."
+def restore_checkpoint(learn: Learner, ck: dict, optimizer: bool = True, rng: bool = True) -> int:
+    "Load weights (+ optimizer state, + RNG states with `rng`); returns the epoch to start from."
     unwrapped(learn.model).load_state_dict(ck['model'])
     if optimizer and ck.get('optimizer') is not None:
         learn.create_opt(); learn.opt.load_state_dict(dict(ck['optimizer'], hypers=L(ck['optimizer']['hypers'])))
+    if optimizer and rng and ck.get('optimizer') is not None:
         r = ck['rng']
         torch.set_rng_state(r['torch']); set_numpy_rng_state(r['numpy']); random.setstate(r['python'])
     return int(ck['epoch'])
@@ -81,6 +99,7 @@ class Checkpoint(Callback):
     def save(self, path: Path, **extra):  # a run of another kind writes its own format here
         save_checkpoint(self.learn, path, self.epoch + 1, self.n_epoch, **extra)
 
+# %% ../nbs/09e_run.ipynb #05919a82
 def resumed_settings(ck: dict, out: Path, given: dict, train_config: dict) -> dict:
     """A resumed run's own settings (`ck['run']`, its data included); a setting given again with another value is a
     `UsageError`, since the run would no longer be the one that began (`given`: the settings given now, looked up in the
@@ -93,6 +112,12 @@ def resumed_settings(ck: dict, out: Path, given: dict, train_config: dict) -> di
                              f"began (start a new run with --overwrite or another --out)")
     return r
 
+def whole_epochs(steps: int, epoch_len: int, notice: bool = True) -> int:
+    "Epochs that hold `steps` (schedules and checkpoints work in whole epochs); says so when that rounds up."
+    n = max(1, math.ceil(steps / epoch_len))
+    if notice and n * epoch_len != steps: print(f'--steps {steps} rounds up to whole epochs of {epoch_len} steps: {n * epoch_len} steps')
+    return n
+
 class TimeBudget(Callback):
     "Stop training (cleanly, checkpoint written) once `minutes` have passed."
     order = 80
@@ -100,3 +125,20 @@ class TimeBudget(Callback):
     def before_fit(self): self.t0 = time.time()
     def after_epoch(self):
         if time.time() - self.t0 > self.seconds: raise CancelFitException()
+
+# %% ../nbs/09e_run.ipynb #ddp00002
+@contextlib.contextmanager
+def distrib_ctx(learn: Learner, **kwargs):
+    "fastai's `Learner.distrib_ctx` (accelerate's DDP), on the CPU (gloo) as well as on GPUs."
+    from fastai.distributed import DistributedDL  # (it also patches `Learner.distrib_ctx` in)
+    import torch.distributed as dist
+    orig, cpu = DistributedDL._broadcast, not torch.cuda.is_available()
+    def _broadcast(self, t, rank):
+        if dist.is_initialized() and dist.get_backend() == 'gloo':
+            t = torch.tensor(t, dtype=torch.long); dist.broadcast(t, rank); return t.tolist()
+        return orig(self, t, rank)
+    DistributedDL._broadcast = _broadcast
+    try:
+        if cpu: kwargs.setdefault('cpu', True)
+        with learn.distrib_ctx(sync_bn=not cpu, **kwargs) as l: yield l
+    finally: DistributedDL._broadcast = orig

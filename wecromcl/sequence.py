@@ -12,11 +12,11 @@ import numpy as np
 import torch
 
 # %% auto #0
-__all__ = ['CHARS', 'WORD_LEN', 'MAX_INSTANCES', 'OFFICIAL_BINS', 'Tokens', 'quantize', 'dequantize', 'encode_word',
+__all__ = ['SPTS_CHARS', 'WORD_LEN', 'MAX_INSTANCES', 'OFFICIAL_BINS', 'Tokens', 'quantize', 'dequantize', 'encode_word',
            'decode_word', 'Spot', 'encode_instances', 'sequence_pair', 'pad_batch', 'decode_tokens']
 
 # %% ../nbs/20_sequence.ipynb #15bf6769
-CHARS = ''.join(map(chr, range(32, 127)))  # SPTS's 95-character table: printable ASCII in code order
+SPTS_CHARS = ''.join(map(chr, range(32, 127)))  # SPTS's 95-character table: printable ASCII in code order
 WORD_LEN = 25                              # SPTS's character slots per instance (`Tokens.word_len`'s default)
 MAX_INSTANCES = 60                         # SPTS keeps at most this many words per image (a random subset)
 OFFICIAL_BINS = 1000
@@ -29,9 +29,9 @@ class Tokens:
     @property
     def instance_len(self) -> int: return 2 + self.word_len      # x bin, y bin, the character slots
     @property
-    def char0(self) -> int: return self.num_bins                     # id of CHARS[0]
+    def char0(self) -> int: return self.num_bins                     # id of SPTS_CHARS[0]
     @property
-    def unk(self) -> int: return self.num_bins + len(CHARS)          # unknown character
+    def unk(self) -> int: return self.num_bins + len(SPTS_CHARS)          # unknown character
     @property
     def word_pad(self) -> int: return self.unk + 1                   # fills the character slots after a word
     @property
@@ -60,7 +60,7 @@ def dequantize(b: int, num_bins: int = OFFICIAL_BINS) -> float:
 def encode_word(text: str, tok: Tokens = Tokens(), counts: Counter | None = None) -> list[int]:
     "The `tok.word_len` (SPTS: 25) character tokens of `text`; unknown characters and cut words are counted in `counts`."
     n = tok.word_len
-    ids = [tok.char0 + CHARS.index(c) if c in CHARS else tok.unk for c in text[:n]]
+    ids = [tok.char0 + SPTS_CHARS.index(c) if c in SPTS_CHARS else tok.unk for c in text[:n]]
     if counts is not None:
         if tok.unk in ids: counts['unknown characters (read as the unknown token)'] += ids.count(tok.unk)
         if len(text) > n: counts[f'words cut to {n} characters'] += 1
@@ -72,7 +72,7 @@ def decode_word(ids: Sequence[int], tok: Tokens = Tokens()) -> str:
     for t in ids:
         if t == tok.unk: continue
         if not tok.char0 <= t < tok.unk: break
-        out.append(CHARS[t - tok.char0])
+        out.append(SPTS_CHARS[t - tok.char0])
     return ''.join(out)
 
 # %% ../nbs/20_sequence.ipynb #99c77b73

@@ -81,7 +81,7 @@ def draw_spots(img: np.ndarray, spots: Sequence[Spot]) -> np.ndarray:
 # %% ../nbs/23_spot.ipynb #bc69c46d
 def spot(target: str,                 # an image, or a folder of images (searched recursively)
          *,
-         ckpt: str,                   # spotter checkpoint: the kit's (`train-spotter`) or SPTS's
+         ckpt: str | None = None,     # spotter checkpoint: the kit's (`train-spotter`) or SPTS's (default: the shipped `tiny_c3`)
          out: str | None = None,      # also write {image: {text, points, scores}} to this JSON file
          vis: str | None = None,      # also draw the words on each image into this folder
          root: str | None = None,     # folder the JSON keys are relative to (default: the folder, or the image's)

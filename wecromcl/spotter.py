@@ -12,21 +12,23 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from torchvision.ops import FrozenBatchNorm2d
-from .core import Config, asset, read_checkpoint
+from .core import Config, asset, checkpoint_config, read_checkpoint
 from .image_encoder import ImageEncoder, ImageEncoderConfig, ResNet, load_imagenet
 from .model import WeCromCLConfig
 from .checkpoint import SHIPPED_READER, load_model, write_checkpoint
 from .sequence import WORD_LEN, Tokens
 
 # %% auto #0
-__all__ = ['SpotterBackbone', 'SpotterPreset', 'ResNetLevel', 'STAGE1_MULTIPLE', 'SPOTTER_FORMAT', 'SpotterConfig', 'official',
-           'tiny', 'tiny_c3', 'freeze_batchnorm', 'Backbone', 'stage1_image_config', 'pad_to_multiple',
-           'sine_embedding', 'EncoderLayer', 'DecoderLayer', 'Embedding', 'Transformer', 'MLP', 'Spotter',
-           'backbone_weights', 'state_dict_errors', 'load_spts', 'init_from_stage1', 'save_spotter', 'load_spotter']
+__all__ = ['SpotterBackbone', 'SpotterPreset', 'ResNetLevel', 'STAGE1_MULTIPLE', 'SPOTTER_FORMAT', 'SHIPPED_SPOTTER',
+           'SpotterConfig', 'freeze_batchnorm', 'Backbone', 'stage1_image_config', 'pad_to_multiple', 'sine_embedding',
+           'EncoderLayer', 'DecoderLayer', 'Embedding', 'Transformer', 'MLP', 'Spotter', 'backbone_weights',
+           'state_dict_errors', 'load_spts', 'init_from_stage1', 'save_spotter', 'load_spotter']
 
 # %% ../nbs/21_spotter.ipynb #4b94d133
 SpotterBackbone = Literal['resnet', 'stage1_tiny']  # the spotter's image sides, as a checked choice
+
 SpotterPreset = Literal['tiny', 'tiny_c3', 'official']  # the registered presets (model and recipe), as a checked choice
+
 ResNetLevel = Literal[3, 4, 5]  # a ResNet map: C3 (stride 8), C4 (16), C5 (32)
 
 @dataclass
@@ -60,6 +62,7 @@ class SpotterConfig(Config):
         "The `preset`'s config with `backbone` in place of its own (None: the preset's): what the commands build."
         return cls.preset(preset, **({'backbone': backbone} if backbone else {}))
 
+# %% ../nbs/21_spotter.ipynb #96a27efa
 @SpotterConfig.register
 def official():
     "SPTS (ResNet-50, 6+6 layers, 1000 bins): 36,151,052 parameters."
@@ -182,6 +185,7 @@ class Embedding(nn.Module):
         pos = self.position_embeddings.weight[start:start + seq.shape[1]][None]
         return self.dropout(self.LayerNorm(self.word_embeddings(seq) + pos)), pos
 
+# %% ../nbs/21_spotter.ipynb #d6501707
 class Transformer(nn.Module):
     def __init__(self, cfg: SpotterConfig):
         super().__init__()
@@ -302,13 +306,16 @@ def save_spotter(model: Spotter, path, **extra) -> Path:
     "Write the spotter's weights and config as a kit checkpoint, atomically; `extra` entries beside them."
     return write_checkpoint(path, model, fmt=SPOTTER_FORMAT, **extra)
 
-def load_spotter(path) -> Spotter:
-    "A `Spotter` in eval mode from a kit spotter checkpoint, or an SPTS checkpoint (a file without the kit's `format`)."
+SHIPPED_SPOTTER = ('weights', 'spotter.pth')  # the kit's own `tiny_c3` spotter, under `data/` (`data/weights/README.md`)
+
+def load_spotter(path=None) -> Spotter:
+    "A `Spotter` in eval mode from a kit spotter checkpoint, an SPTS checkpoint (no kit `format`), or the shipped spotter."
+    path = asset(*SHIPPED_SPOTTER) if path is None else path
     with torch.serialization.safe_globals([argparse.Namespace]): ck = read_checkpoint(path)
     fmt = ck.get('format') if isinstance(ck, dict) else None
     if fmt is not None and fmt != SPOTTER_FORMAT: raise ValueError(f'{path} is a {fmt!r} checkpoint, not a spotter ({SPOTTER_FORMAT!r})')
     if fmt is None: return load_spts(path)
-    model = Spotter(SpotterConfig.from_dict(ck['config']))
+    model = Spotter(checkpoint_config(ck, SpotterConfig, path))
     errors = state_dict_errors(model.state_dict(), ck['model'])
     if errors: raise ValueError(f'{path} does not match its own config: ' + '; '.join(errors))
     model.load_state_dict(ck['model'])

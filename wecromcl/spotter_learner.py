@@ -14,24 +14,24 @@ import cv2
 import numpy as np
 import torch
 import torch.nn.functional as F
-from fastai.basics import Adam, Callback, DataLoader, DataLoaders, Learner, params
+from fastai.basics import Adam, Callback, CancelBatchException, DataLoader, DataLoaders, Learner, params
 from fastai.callback.schedule import fit_one_cycle  # importing it patches `Learner.fit_one_cycle` in
 from fastai.callback.training import GradientClip
 from fastai.metrics import AvgMetric, Metric
-from .core import Config, eval_mode
-from .formats import Sample, Word, gt_point, load_eval_gts
+from .core import Config, eval_mode, unwrapped
+from .formats import Sample, Word, gt_point, load_points
 from .readers import read_image
-from .run import EpochSeed, FiniteLoss
+from .run import Autocast, EpochRates, EpochSeed, FiniteLoss
 from .transforms import color_jitter
 from .sequence import MAX_INSTANCES, Tokens, encode_instances, pad_batch, sequence_pair
 from .spotter import Spotter, SpotterConfig
 
 # %% auto #0
 __all__ = ['CROP_TRIES', 'TRAIN_VAL_IMAGES', 'LOOK_GAP', 'Precision', 'word_box', 'word_points', 'PointDataset',
-           'SpotterTrainConfig', 'official', 'tiny', 'tiny_c3', 'resize_image', 'to_tensor', 'pad_with_mask',
-           'rotate_with_points', 'grow_crop', 'random_crop', 'draw_indices', 'epoch_batches', 'SpotterDL',
-           'train_val_batches', 'spotter_dls', 'SpotterLoss', 'token_accuracy', 'char_hits', 'char_accuracy',
-           'CharAccuracy', 'looks', 'spotter_splitter', 'Autocast', 'spotter_learner', 'fit_spotter']
+           'SpotterTrainConfig', 'resize_image', 'to_tensor', 'pad_with_mask', 'rotate_with_points', 'grow_crop',
+           'random_crop', 'draw_indices', 'epoch_batches', 'SpotterDL', 'train_val_batches', 'spotter_dls',
+           'SpotterLoss', 'token_accuracy', 'char_hits', 'char_accuracy', 'CharAccuracy', 'looks', 'spotter_splitter',
+           'Accumulate', 'spotter_learner', 'spts_rates', 'fit_spotter']
 
 # %% ../nbs/22_spotter_learner.ipynb #b8e7a473
 def word_box(w: Word, point) -> list[float]:
@@ -49,19 +49,29 @@ def word_points(s: Sample) -> tuple[list[str], list[list[int]], list[list[float]
 class PointDataset:
     "Images with their words and one point per word: item i is (image uint8 (H, W, 3), texts, points, boxes), in pixels."
     def __init__(self, samples: Sequence[Sample],
-                 points: Sequence | None = None):  # one [[x, y], ...] list per sample; None: GT points of the polygons
+                 points: Sequence | None = None,  # one [[x, y], ...] list per sample; None: GT points of the polygons
+                 p: Sequence[float] | None = None):  # each sample's chance in a training draw (None: all alike)
         if points is not None and len(points) != len(samples):
             raise ValueError(f'{len(samples)} samples but {len(points)} point lists')
-        self.samples, self.points = samples, points
+        self.samples, self.points, self.p = samples, points, p
 
     @classmethod
     def from_json(cls, path, img_root) -> PointDataset:
-        "The images and points of an official `{image: {text, points[, polygons]}}` file (stage-1 result or eval GT)."
-        d = load_eval_gts(path)
+        "The images and points of an official `{image: {text, points[, polygons]}}` file (stage-1 result, eval GT) or SPTS's annotations."
+        d = load_points(path)
         if not Path(img_root).is_dir(): raise FileNotFoundError(f'image folder not found: {img_root}')
         samples = [Sample(str(Path(img_root)/k), [Word(t, p, t == '###') for t, p in zip(v['text'], v.get('polygons') or [None] * len(v['text']))])
                    for k, v in d.items()]
         return cls(samples, [v['points'] for v in d.values()])
+
+    @classmethod
+    def mix(cls, sources: Sequence[PointDataset], weights: Sequence[float] | None = None) -> PointDataset:
+        "One training set of several labelled `sources`, each drawn `weights` of the time (default: by its size, as one set)."
+        weights = [len(s) for s in sources] if weights is None else weights
+        if len(weights) != len(sources): raise ValueError(f'{len(weights)} weights for {len(sources)} sources')
+        if any(not (w > 0 and math.isfinite(w)) for w in weights): raise ValueError(f'weights {list(weights)}: each must be positive')
+        p = np.concatenate([np.full(len(s), w / len(s)) for s, w in zip(sources, weights)])
+        return cls([x for s in sources for x in s.samples], [x for s in sources for x in s.points], (p / p.sum()).tolist())
 
     def __len__(self): return len(self.samples)
 
@@ -87,8 +97,14 @@ class SpotterTrainConfig(Config):
     bs: int = 1                       # images per batch (each drawn twice when batch_aug)
     batch_aug: bool = True            # two independent augmentations of each image (SPTS)
     epoch_len: int = 1000             # batches per epoch
+    accum: int = 1                    # batches whose gradients add up to one optimizer step (it divides epoch_len)
     lr: float = 5e-4
     backbone_lr: float = 0.1          # backbone learning rate as a fraction of `lr`
+    schedule: Literal['one_cycle', 'spts', 'constant'] = 'spts'  # spts: per-epoch warm-up, then linear decay (`spts_rates`)
+    warmup_epochs: int = 5            # spts: epochs of linear warm-up ...
+    warmup_lr: float = 1e-4           # ... from this rate
+    min_lr: float = 1e-5              # spts: the decay's floor; the rate a fine-tune (`--finetune-from`) goes on at
+    sqr_mom: float = 0.999            # Adam's second-moment decay (SPTS: PyTorch's AdamW betas (0.9, 0.999))
     wd: float = 1e-4
     clip: float = 0.1                 # gradient norm clipping (0: none)
     eos_weight: float = 0.01          # loss weight of the EOS class
@@ -101,14 +117,20 @@ class SpotterTrainConfig(Config):
     rotate: float = 30.0              # ... by up to this many degrees either way
     seed: int = 0
 
+    def __post_init__(self):
+        super().__post_init__()
+        if self.accum < 1 or self.epoch_len % self.accum:  # an epoch (and so a checkpoint) ends on a step
+            raise ValueError(f'accum {self.accum}: a step is one batch or more, and epoch_len ({self.epoch_len}) a whole number of steps')
+
+# %% ../nbs/22_spotter_learner.ipynb #4630f35f
 @SpotterTrainConfig.register
 def official(): return SpotterTrainConfig()
 
 @SpotterTrainConfig.register
 def tiny():
-    "128-pixel images, 8 a batch, no augmentation, lr 3e-3: the CPU recipe and the overfit test."
-    return SpotterTrainConfig(bs=8, batch_aug=False, epoch_len=10, lr=3e-3, sides=[128], max_side=128, p_crop=0.,
-                              p_jitter=0., p_rotate=0.)
+    "128-pixel images, 8 a batch, no augmentation, lr 3e-3 on fastai's one cycle: the CPU recipe and the overfit test."
+    return SpotterTrainConfig(bs=8, batch_aug=False, epoch_len=10, lr=3e-3, schedule='one_cycle', sqr_mom=0.99, sides=[128],
+                              max_side=128, p_crop=0., p_jitter=0., p_rotate=0.)
 
 @SpotterTrainConfig.register
 def tiny_c3():
@@ -174,16 +196,18 @@ def random_crop(img: np.ndarray, texts: list, pts: list, boxes, rng: np.random.G
 # %% ../nbs/22_spotter_learner.ipynb #86468fc8
 def _rng(*keys) -> np.random.Generator: return np.random.default_rng(np.random.SeedSequence([int(k) for k in keys]))
 
-def draw_indices(n: int, bs: int, k: int, seed: int, epoch: int, train: bool = True) -> list[int]:
-    "Images of batch k out of `n`: drawn without replacement in training (all of them when they fit), in order otherwise."
+def draw_indices(n: int, bs: int, k: int, seed: int, epoch: int, train: bool = True, p: Sequence[float] | None = None) -> list[int]:
+    """Images of batch k out of `n`: drawn without replacement in training (all of them when they fit), image i with
+    chance `p[i]`, in order otherwise."""
     if not train: return [(k * bs + j) % n for j in range(bs) if k * bs + j < n] or [0]
     rng = _rng(seed, 1, epoch, k)
-    return rng.permutation(n).tolist() if n <= bs else rng.choice(n, bs, replace=False).tolist()
+    return rng.permutation(n).tolist() if n <= bs else rng.choice(n, bs, replace=False, p=p).tolist()
 
 def epoch_batches(n: int, cfg, train: bool, n_batches: int | None = None) -> int:
     "Batches in an epoch over `n` images: `n_batches`, else the config's `epoch_len` in training and one pass otherwise."
     return n_batches or (cfg.epoch_len if train else math.ceil(n / cfg.bs))
 
+# %% ../nbs/22_spotter_learner.ipynb #3e6f5680
 class SpotterDL(DataLoader):
     "Spotter batches ((images, mask, input tokens), target tokens); batch k of an epoch depends on (seed, epoch, k)."
     def __init__(self, source: PointDataset, cfg: SpotterTrainConfig, tok: Tokens = Tokens(),
@@ -193,7 +217,8 @@ class SpotterDL(DataLoader):
         super().__init__(dataset=None, bs=None, shuffle=False, indexed=True, n=epoch_batches(len(source), cfg, train, n_batches),
                          **kwargs)
 
-    def indices(self, k: int) -> list[int]: return draw_indices(len(self.source), self.cfg.bs, k, self.cfg.seed, self.epoch, self.train)
+    def indices(self, k: int) -> list[int]:
+        return draw_indices(len(self.source), self.cfg.bs, k, self.cfg.seed, self.epoch, self.train, getattr(self.source, 'p', None))
 
     def augment(self, img: np.ndarray, texts, pts, boxes, rng: np.random.Generator) -> tuple[np.ndarray, list, list]:
         "Crop, rotation (points follow), resize, colour jitter in training; the test resize otherwise: (image, texts, points)."
@@ -239,6 +264,7 @@ def train_val_batches(n_train: int, bs: int) -> int:
     "Validation batches without a validation set: the first `TRAIN_VAL_IMAGES` training images, in order."
     return math.ceil(min(n_train, TRAIN_VAL_IMAGES) / bs)
 
+# %% ../nbs/22_spotter_learner.ipynb #f67b2b4a
 def spotter_dls(train: PointDataset, valid: PointDataset | None = None, cfg: SpotterTrainConfig | None = None,
                 model_cfg: SpotterConfig | None = None, device=None,
                 workers: int = 0,  # processes drawing training batches, a core each (on 2 cores: one, training on one thread)
@@ -261,6 +287,9 @@ class SpotterLoss:
     def __call__(self, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         return F.cross_entropy(logits.flatten(0, 1).float(), target.flatten(), weight=self.weight.to(logits.device),
                                ignore_index=self.tok.pad)
+    def token_weight(self, target: torch.Tensor) -> torch.Tensor:
+        "The summed weights of `target`'s non-padding tokens: what the loss's mean divides by."
+        return self.weight.to(target.device)[target[target != self.tok.pad]].sum()
 
 def token_accuracy(logits: torch.Tensor, target: torch.Tensor, pad: int) -> torch.Tensor:
     "Share of the non-padding targets predicted exactly (teacher forcing)."
@@ -274,7 +303,7 @@ def char_hits(model: Spotter, x, mask, inp, tgt,
               logits: torch.Tensor | None = None,  # the model's logits of this batch, when already computed (not blind)
               ) -> tuple[int, int]:
     "(characters read right, characters) of one batch under teacher forcing: each point and the tokens before it given."
-    tok = model.cfg.tokens
+    tok = unwrapped(model).cfg.tokens  # (DDP wraps the model in several processes)
     if blind: x, mask = x.roll(1, 0), mask.roll(1, 0)
     if logits is None or blind: logits = model(x, mask, inp)
     keep = (tgt >= tok.char0) & (tgt < tok.word_pad)   # character slots holding a character (or the unknown token)
@@ -308,14 +337,22 @@ def spotter_splitter(model: Spotter) -> list:
     "Two parameter groups: the backbone, then the rest."
     return [params(model.backbone), params(model.input_proj) + params(model.transformer) + params(model.vocab_embed)]
 
-class Autocast(Callback):
-    "bf16 autocast of the forward pass and the loss on any device (fastai's MixedPrecision is CUDA-only)."
-    order = 10
-    def before_batch(self):
-        self.ctx = torch.autocast(self.dls.device.type if self.dls.device is not None else 'cpu', dtype=torch.bfloat16)
-        self.ctx.__enter__()
-    def after_loss(self): self.ctx.__exit__(None, None, None)
-    def after_cancel_batch(self): self.ctx.__exit__(None, None, None)
+# %% ../nbs/22_spotter_learner.ipynb #cc89977b
+class Accumulate(Callback):
+    "Add the gradients of `n` batches into one optimizer step: the step of one batch `n` times larger, token for token."
+    order, run_valid = GradientClip.order - 2, False  # before clipping and fastai's fp16 unscaling: they see the whole step's gradient
+    def __init__(self, n: int): self.n = n
+    def before_fit(self): self.count, self.weight = 0, 0.0
+    def after_loss(self):  # the loss is a mean over its batch's tokens: a sum here, so that batches add up as one
+        w = self.learn.loss_func.token_weight(*self.learn.yb)
+        self.learn.loss_grad = self.learn.loss_grad * w
+        self.weight += float(w)
+    def before_step(self):
+        self.count += 1
+        if self.count < self.n: raise CancelBatchException()  # no step, no zero_grad: the next batch adds to these gradients
+        for p in self.learn.model.parameters():
+            if p.grad is not None: p.grad.div_(self.weight)
+        self.count, self.weight = 0, 0.0
 
 Precision = Literal['fp32', 'bf16', 'fp16']
 
@@ -331,17 +368,26 @@ def spotter_learner(dls: DataLoaders, model: Spotter | None = None, cfg: Spotter
     tok = model.cfg.tokens
     model.to(memory_format=torch.channels_last)  # mkldnn's convolutions: a `tiny` step 1.1-1.25x faster on the CPU, same math up to rounding
     acc = AvgMetric(partial(token_accuracy, pad=tok.pad)); acc.func.__name__ = 'token_acc'
-    learn = Learner(dls, model, loss_func=SpotterLoss(tok, cfg.eos_weight), opt_func=partial(Adam, eps=1e-8),
+    learn = Learner(dls, model, loss_func=SpotterLoss(tok, cfg.eos_weight), opt_func=partial(Adam, sqr_mom=cfg.sqr_mom, eps=1e-8),
                     splitter=spotter_splitter, wd=cfg.wd, metrics=[acc, CharAccuracy(), CharAccuracy(blind=True)], path=path,
-                    cbs=[*([GradientClip(cfg.clip)] if cfg.clip else []), EpochSeed(), FiniteLoss(), *(cbs or [])], **kwargs)
+                    cbs=[*([GradientClip(cfg.clip)] if cfg.clip else []), *([Accumulate(cfg.accum)] if cfg.accum > 1 else []),
+                         EpochSeed(), FiniteLoss(), *(cbs or [])], **kwargs)
     learn.train_cfg = cfg
     if precision == 'bf16': learn.add_cb(Autocast())
     elif precision == 'fp16': learn.to_fp16()
     elif precision != 'fp32': raise ValueError(f"precision must be one of {Precision.__args__}, not {precision!r}")
     return learn
 
+def spts_rates(lr: float, n_epoch: int, warmup_epochs: int = 5, warmup_lr: float = 1e-4, min_lr: float = 1e-5) -> list[float]:
+    "SPTS's rate of each epoch: linear from `warmup_lr` towards `lr` over the warm-up, then down by lr/n_epoch an epoch to `min_lr`."
+    warm = [warmup_lr + (lr - warmup_lr) * e / warmup_epochs for e in range(min(warmup_epochs, n_epoch))]
+    return warm + [max((n_epoch - warmup_epochs - 1 - j) * lr / n_epoch, min_lr) for j in range(n_epoch - len(warm))]
+
+# %% ../nbs/22_spotter_learner.ipynb #20681b66
 def fit_spotter(learn: Learner, n_epoch: int, lr: float | None = None, **kwargs):
-    "One-cycle training (warm-up, then decay) with the backbone at `backbone_lr`× the rate."
+    "Train under the config's schedule (`one_cycle`: fastai's; `spts`: `spts_rates`; `constant`), the backbone at `backbone_lr`× the rate."
     cfg = learn.train_cfg
     lr = lr or cfg.lr
-    return learn.fit_one_cycle(n_epoch, slice(lr * cfg.backbone_lr, lr), wd=cfg.wd, **kwargs)
+    if cfg.schedule == 'one_cycle': return learn.fit_one_cycle(n_epoch, slice(lr * cfg.backbone_lr, lr), wd=cfg.wd, **kwargs)
+    rates = spts_rates(lr, n_epoch, cfg.warmup_epochs, cfg.warmup_lr, cfg.min_lr) if cfg.schedule == 'spts' else [lr] * n_epoch
+    return learn.fit(n_epoch, lr, wd=cfg.wd, cbs=EpochRates(rates, [cfg.backbone_lr, 1.0]), **kwargs)

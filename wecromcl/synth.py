@@ -236,6 +236,7 @@ def bg_photo(rng, h, w, photos) -> np.ndarray:
     y, x = rng.integers(0, H - ch + 1), rng.integers(0, W - cw + 1)
     return cv2.resize(img[y:y + ch, x:x + cw], (w, h), interpolation=cv2.INTER_LINEAR).astype(np.float32)
 
+# %% ../nbs/03_synth.ipynb #564c4de0
 def background(rng, h: int, w: int, cfg: SynthConfig) -> np.ndarray:
     "A (h, w, 3) float32 background in 0..255: a photo (if configured) or a procedural texture."
     if cfg.photos and rng.random() < cfg.p_photo: return bg_photo(rng, h, w, find_photos(cfg.photos))

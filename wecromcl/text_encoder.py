@@ -14,8 +14,8 @@ from .core import Config, eval_mode
 from .charset import encode, MAX_LEN, PAD, VOCAB_SIZE
 
 # %% auto #0
-__all__ = ['TEXT_PARTS', 'TABLE_CHUNK', 'TextEncoderConfig', 'official', 'tiny', 'QuickGELU', 'ResidualAttentionBlock',
-           'Transformer', 'TextEncoder', 'FrozenTextTable']
+__all__ = ['TEXT_PARTS', 'TABLE_CHUNK', 'TextEncoderConfig', 'QuickGELU', 'ResidualAttentionBlock', 'Transformer', 'TextEncoder',
+           'FrozenTextTable']
 
 # %% ../nbs/06_text_encoder.ipynb #135ae06e
 @dataclass
@@ -30,6 +30,7 @@ class TextEncoderConfig(Config):
     pool: Literal['all', 'chars'] = 'all'  # mean over all positions (official) or over real characters only
     length_embedding: bool = False     # add a learned embedding of the word's length to every position (not official)
 
+# %% ../nbs/06_text_encoder.ipynb #19705fe4
 @TextEncoderConfig.register
 def official(): return TextEncoderConfig()
 

@@ -10,9 +10,7 @@ import numpy as np
 import torch
 from fastai.basics import Callback
 from fastai.callback.progress import CSVLogger
-from fastai.distributed import DistributedDL
-import torch.distributed as dist
-from .core import (VAL_SEED_OFFSET, Preset, UsageError, atomic_write, check_numbers, default_device, holds_run_folder,
+from .core import (VAL_SEED_OFFSET, Preset, UsageError, atomic_write, check_numbers, checkpoint_config, default_device, holds_run_folder,
                            remove_stale_temporaries, save_json)
 from .formats import Sample, Word, load_annotations, load_eval_gts, samples_from_annotations
 from .synth import SYNTH_STREAM, SynthConfig, SynthDataset, synth_eval_samples
@@ -21,7 +19,7 @@ from .official import config_from_official_yaml
 from .checkpoint import load_checkpoint, load_model
 from .learner import (TrainConfig, TextFreeze, fit_stage1, freeze_text, new_model, stage1_dls, stage1_learner,
                               text_recipe)
-from .run import Checkpoint, TimeBudget, restore_checkpoint, resumed_settings
+from .run import Checkpoint, TimeBudget, distrib_ctx, restore_checkpoint, resumed_settings, whole_epochs
 
 # %% auto #0
 __all__ = ['PREFETCH', 'RUN_FILES', 'TIME_GUARD', 'Throughput', 'EpochTable', 'steps_for', 'keep_epochs', 'RunLog', 'train',
@@ -129,6 +127,7 @@ class RunLog(CSVLogger):
 # %% ../nbs/10a_train.ipynb #c7384077
 TIME_GUARD = 1.15  # --minutes plans the steps from a timed sample; the run stops anyway at this multiple of it
 
+# %% ../nbs/10a_train.ipynb #1c5b60cd
 @holds_run_folder
 def train(*,
           out: str,                     # run folder (checkpoint.pth, log.csv, losses.json, summary.json)
@@ -177,7 +176,7 @@ def train(*,
     else: mcfg = WeCromCLConfig.preset(preset)
     cfg = _train_config(preset, config, settings, bs=bs, size=size, lr=lr, epoch_len=epoch_len, seed=seed, backbone_init=backbone_init)
     if init: cfg = cfg.replace(backbone_init=None)   # every weight comes from --init
-    if ck is not None: cfg, mcfg = TrainConfig.from_dict(ck['train_config']), WeCromCLConfig.from_dict(ck['config'])
+    if ck is not None: cfg, mcfg = TrainConfig.from_dict(ck['train_config']), checkpoint_config(ck, WeCromCLConfig, ck_path)
     if steps is not None and steps < cfg.epoch_len: cfg = cfg.replace(epoch_len=steps)
     # data
     root = None
@@ -217,9 +216,7 @@ def train(*,
             return json.loads((out/'summary.json').read_text()) if (out/'summary.json').exists() else {}
     else:
         if minutes is not None: steps = steps_for(learn, minutes)
-        n_epoch = max(1, math.ceil(steps / cfg.epoch_len))
-        if minutes is None and n_epoch * cfg.epoch_len != steps:  # the schedule and checkpoints work in whole epochs
-            print(f'--steps {steps} rounds up to whole epochs of {cfg.epoch_len} steps: {n_epoch * cfg.epoch_len} steps')
+        n_epoch = whole_epochs(steps, cfg.epoch_len, notice=minutes is None)
     cbs = [TimeBudget(minutes * TIME_GUARD)] if minutes is not None and ck is None else []
     print(f'training {type(model).__name__} ({sum(p.numel() for p in model.parameters()) / 1e6:.2f} M parameters) '
           f'on {dev}: {n_epoch} epochs x {cfg.epoch_len} steps of {cfg.bs} images, {cfg.optimizer} + {cfg.schedule}, '
@@ -248,17 +245,7 @@ def train(*,
 # %% ../nbs/10a_train.ipynb #3cc6b125
 @contextlib.contextmanager
 def stage1_distrib_ctx(learn, **kwargs):
-    "fastai's `distrib_ctx` (accelerate DDP) that also works on CPU with gloo."
-    orig = DistributedDL._broadcast
-    cpu = not torch.cuda.is_available()
-    def _broadcast(self, t, rank):
-        if dist.is_initialized() and dist.get_backend() == 'gloo':
-            t = torch.tensor(t, dtype=torch.long); dist.broadcast(t, rank); return t.tolist()
-        return orig(self, t, rank)
-    if 0 < learn.train_cfg.text_freeze < 1:  # DDP fixes the trained parameters when it wraps the model: there the tower
-        learn.remove_cbs(learn.cbs.filter(lambda c: isinstance(c, TextFreeze)))  # trains from the start at `TextRate`'s zero rate
-    DistributedDL._broadcast = _broadcast
-    try:
-        if cpu: kwargs.setdefault('cpu', True)
-        with learn.distrib_ctx(sync_bn=not cpu, **kwargs) as l: yield l
-    finally: DistributedDL._broadcast = orig
+    "`run.distrib_ctx` for stage 1: DDP fixes the trained parameters when it wraps the model, so a part-time frozen tower is held by its zero rate."
+    if 0 < learn.train_cfg.text_freeze < 1:  # the tower then trains from the start at `TextRate`'s zero rate
+        learn.remove_cbs(learn.cbs.filter(lambda c: isinstance(c, TextFreeze)))
+    with distrib_ctx(learn, **kwargs) as l: yield l

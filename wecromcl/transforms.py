@@ -11,9 +11,9 @@ import numpy as np
 import torch
 
 # %% auto #0
-__all__ = ['IMAGENET_MEAN', 'IMAGENET_STD', 'Benchmark', 'OFFICIAL_TEST_SIDES', 'ceil32', 'test_size', 'normalize_image',
-           'pad_images', 'prepare_image', 'random_rotate', 'random_resize', 'random_blur', 'color_jitter',
-           'train_augment']
+__all__ = ['IMAGENET_MEAN', 'IMAGENET_STD', 'Benchmark', 'OFFICIAL_TEST_SIDES', 'MAX_TEST_PIXELS', 'ceil32', 'test_size',
+           'normalize_image', 'pad_images', 'prepare_image', 'random_rotate', 'random_resize', 'random_blur',
+           'color_jitter', 'train_augment']
 
 # %% ../nbs/08a_transforms.ipynb #be5fc916
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
@@ -33,12 +33,13 @@ def test_size(h: int,  # original height
               ) -> tuple[int, int]:
     "Official test-time (height, width) of an h×w image."
     min_side, max_side = ceil32(min_side), ceil32(max_side)
+    side = lambda v: ceil32(max(1, int(v)))  # at least 32, however thin the image
     if min_side > 0:
-        if h < w: return min_side, ceil32(int(w * min_side / h))
-        return ceil32(int(h * min_side / w)), min_side
+        if h < w: return min_side, side(w * min_side / h)
+        return side(h * min_side / w), min_side
     if max_side > 0:
-        if h < w: return ceil32(int(h * max_side / w)), max_side
-        return max_side, ceil32(int(w * max_side / h))
+        if h < w: return side(h * max_side / w), max_side
+        return max_side, side(w * max_side / h)
     return ceil32(h), ceil32(w)  # neither given: the official code keeps the size; the network needs multiples of 32
 test_size.__test__ = False  # not a pytest test, whatever its name
 
@@ -56,6 +57,8 @@ def pad_images(xs: Sequence[torch.Tensor]) -> torch.Tensor:
     return out
 
 # %% ../nbs/08a_transforms.ipynb #575b6c4f
+MAX_TEST_PIXELS = 4096 * 4096  # a larger test image would exhaust most machines' memory: refused before resizing
+
 def prepare_image(img: np.ndarray,       # (H, W, 3) RGB uint8
                   min_side: int = -1,     # see `test_size`
                   max_side: int = -1,     # see `test_size`
@@ -65,6 +68,9 @@ def prepare_image(img: np.ndarray,       # (H, W, 3) RGB uint8
     if img.ndim != 3 or img.shape[2] != 3: raise ValueError(f'expected an (H, W, 3) RGB image, got shape {img.shape}')
     h, w = img.shape[:2]
     th, tw = test_size(h, w, min_side, max_side)
+    if th * tw > MAX_TEST_PIXELS:
+        raise ValueError(f'the test resize makes a {w}x{h} image {tw}x{th} px, over the {MAX_TEST_PIXELS:,} pixels a test image '
+                         f'may have: give a smaller --min-side or --max-side')
     return normalize_image(cv2.resize(img.astype(np.uint8), (tw, th)))[None], (tw / w, th / h)
 
 # %% ../nbs/08a_transforms.ipynb #96d7d8d9

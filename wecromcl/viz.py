@@ -197,6 +197,7 @@ def image_bytes(img, ext: str = '.png') -> bytes:
 
 def png_bytes(img) -> bytes: return image_bytes(img, '.png')
 
+# %% ../nbs/09b_viz.ipynb #f8181082
 def save_png(img, path) -> Path:
     "Write an RGB image as a PNG, atomically (a failed write, a full disk, is an error)."
     data = png_bytes(img)
