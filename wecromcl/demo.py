@@ -32,7 +32,7 @@ def _heatmaps(model, samples, max_side, path, n: int = 3, per_row: int = 4):
     "The first `n` samples, a row each: their anchors and up to three words' maps, peaks and scores (PNG)."
     cells, titles = [], []
     for s in samples[:n]:
-        texts, pts, scores, maps = locate_image(model, s.image, [w.text for w in s.words], max_side=max_side)
+        texts, pts, scores, maps, _ = locate_image(model, s.image, [w.text for w in s.words], max_side=max_side)
         p, t = viz.anchor_panels(s.image, maps, texts, pts, scores, side=240)
         cells += (p + [None] * per_row)[:per_row]; titles += (t + [''] * per_row)[:per_row]
     viz.save_png(viz.tile(cells, titles, ncols=per_row), path)

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import NamedTuple, Sequence
 import numpy as np
 import torch
+import torch.nn.functional as F
 from .core import Preset, UsageError, check_not_input, check_writable, check_writable_file, default_device, model_device
 from .transforms import OFFICIAL_TEST_SIDES, Benchmark, prepare_image
 from .anchors import Peak, locate_words, word_groups
@@ -26,11 +27,12 @@ __all__ = ['HUGE_SIDE', 'PARTIAL_EVERY_S', 'DEFAULT_RESULT', 'Located', 'locate_
 
 # %% ../nbs/09c_locate.ipynb #67c563ce
 class Located(NamedTuple):
-    "Each word of one image: its anchor point in the image's pixels, the peak there, and its group's map."
+    "Each word of one image: its anchor point in the image's pixels, the peak there, its group's map, and whether it is there."
     texts: list[str]
     points: list[list[float]]  # [x, y] per word
     scores: list[float]
     maps: torch.Tensor         # (U, h, w): one map per distinct lower-cased word, in first-seen order
+    presence: list[float]      # per word: cosine of its map-pooled image feature and its text feature; low when it is absent
 
 @torch.no_grad()
 def locate_image(model: WeCromCL,
@@ -43,13 +45,16 @@ def locate_image(model: WeCromCL,
     "Anchor points of `words` in `img`, in its pixels, with their scores and maps."
     if not isinstance(img, np.ndarray): img = read_image(img)
     words = [w for w in words if encoding_loss(w) != 'unencodable']  # nothing to read: no feature, no point
-    if not words: return Located([], [], [], torch.zeros(0, 0, 0))
+    if not words: return Located([], [], [], torch.zeros(0, 0, 0), [])
     x, (rw, rh) = prepare_image(img, min_side, max_side)              # (1, 3, H', W')
     groups = list(word_groups(words))
     f_img = model.encode_image(x.to(model_device(model)))                  # (1, C, h, w)
-    _, maps = model.attention_maps(f_img, model.encode_text(groups))  # (1, U, h·w)
+    f_text = model.encode_text(groups)                                     # (U, C)
+    pooled, maps = model.attention_maps(f_img, f_text)                     # (1, U, C), (1, U, h·w)
     maps = maps[0].view(len(groups), *f_img.shape[-2:]).float().cpu()  # (U, h, w)
-    return Located(*locate_words(maps, list(words), rw, rh, model.cfg.image.use_stride, peak), maps)
+    texts, points, scores = locate_words(maps, list(words), rw, rh, model.cfg.image.use_stride, peak)
+    sim = dict(zip(groups, F.cosine_similarity(pooled[0], f_text, dim=-1).float().tolist()))  # the model's own match
+    return Located(texts, points, scores, maps, [sim[t.lower()] for t in texts])
 
 
 # %% ../nbs/09c_locate.ipynb #9d09df98
@@ -90,9 +95,9 @@ def locate_dataset(model: WeCromCL, samples: Sequence[Sample], min_side: int = -
                 if (loss := encoding_loss(w)): n[loss] += 1; examples.setdefault(loss, w)
             huge = min_side < 0 and max_side < 0 and max(img.shape[:2]) > HUGE_SIDE
             n['resized'] += huge
-            texts, points, scores, maps = locate_image(model, img, words, min_side, HUGE_SIDE if huge else max_side, peak)
+            texts, points, scores, maps, presence = locate_image(model, img, words, min_side, HUGE_SIDE if huge else max_side, peak)
             key = sample_key(s.path, root)
-            result[key] = {'text': texts, 'points': points, 'scores': scores}
+            result[key] = {'text': texts, 'points': points, 'scores': scores, 'presence': [round(p, 4) for p in presence]}  # beside the official keys
             if vis is not None: viz.save_jpeg(viz.image_sheet(img, maps, texts, points, scores), drawing_path(vis, key))  # JPEG: a photo's page stays small
             if progress and (i + 1) % 50 == 0: print(f'  {i + 1}/{len(samples)} images', flush=True)
             if out is not None and time.monotonic() - saved > PARTIAL_EVERY_S: save_results(result, out); saved = time.monotonic()
@@ -114,7 +119,8 @@ def _asked(images, words) -> list[Sample]:
 def _print_located(result: dict):
     for key, r in result.items():
         print(key)
-        for t, (x, y), s in zip(r['text'], r['points'], r['scores']): print(f'  {t:<24} x {x:8.1f}  y {y:8.1f}  score {s:.3f}')
+        for t, (x, y), s, p in zip(r['text'], r['points'], r['scores'], r['presence']):
+            print(f'  {t:<24} x {x:8.1f}  y {y:8.1f}  score {s:.3f}  presence {p:+.3f}')
 
 def locate(*images: str,               # images or folders of images to ask about, with --words (instead of --ann/--img-root)
            words: list[str] | None = None,  # with IMAGE...: the words to find in every one of them

@@ -194,7 +194,7 @@ def train_spotter(*,
     model = load_spotter(init).train() if init and ck is None else Spotter(mcfg, imagenet=backbone_init if fresh else None)
     if mcfg.backbone != 'resnet' and fresh: init_from_stage1(model, stage1)
     run = dict(points=points, labels=labels, img_root=img_root, weights=weights, synth=synth, seed=seed, val=val, backbone_init=backbone_init,
-               finetune_from=finetune_from if ck is None else ck.get('run', {}).get('finetune_from'))
+               finetune_from=finetune_from if ck is None else (ck.get('run') or {}).get('finetune_from'))
     thr = Throughput(ck.get('history') if ck is not None else None)
     learn = spotter_learner(spotter_dls(ds, valid, cfg=cfg, model_cfg=model.cfg, device=dev, workers=workers), model.to(dev), cfg,
                             path=out, cbs=[EpochTable(), RunLog('log.csv', append=resume), thr,
@@ -209,8 +209,8 @@ def train_spotter(*,
     hist = thr.history()   # every segment's steps: a resumed run's losses.json is an uninterrupted run's
     save_json(dict(losses=hist['losses'], segments=hist['segments'], seconds=hist['wall_seconds']), out/'losses.json')
     path = save_spotter(learn.model, out/'spotter.pth', train_config=cfg.to_dict(), run=dict(run, epochs=epochs))
-    steps = f'{thr.steps} steps' if cfg.accum == 1 else f'{thr.steps} batches ({thr.steps // cfg.accum} steps of {cfg.accum})'
-    print(f"trained on {points} points for {steps} in {time.perf_counter() - thr.t_fit:.1f} s; wrote {path}")
+    done = f'{thr.steps} steps' if cfg.accum == 1 else f'{thr.steps} batches ({thr.steps // cfg.accum} steps of {cfg.accum})'
+    print(f"trained on {points} points for {done} in {time.perf_counter() - thr.t_fit:.1f} s; wrote {path}")
     last = {m.name: m.value for m in learn.metrics}   # the last validation's
     if last.get('char_acc') is not None and not looks(last['char_acc'], last['blind_acc']):
         print(f"the spotter does not look at the image yet: it reads {last['char_acc']:.3f} of the validation characters, "
