@@ -13,8 +13,8 @@ from .model import WeCromCL, WeCromCLConfig
 from .official import load_official
 
 # %% auto #0
-__all__ = ['KIT_FORMAT', 'SHIPPED_WEIGHTS', 'SHIPPED_READER', 'write_checkpoint', 'load_model', 'save_model', 'load_checkpoint',
-           'init_image_side']
+__all__ = ['KIT_FORMAT', 'SHIPPED_WEIGHTS', 'SHIPPED_READER', 'write_checkpoint', 'load_model', 'trained_side', 'save_model',
+           'load_checkpoint', 'init_image_side']
 
 # %% ../nbs/09a_checkpoint.ipynb #81109456
 KIT_FORMAT = 'wecromcl-stage1'  # the `format` entry of checkpoints written by the kit
@@ -39,8 +39,15 @@ def load_model(path=None,  # a kit checkpoint or an official state dict (default
     if 'format' in ck:
         if ck['format'] != KIT_FORMAT: raise ValueError(f"{path} is a {ck['format']!r} checkpoint, not a stage-1 model ({KIT_FORMAT!r})")
         sd = {k: v.float() if v.is_floating_point() else v for k, v in ck['model'].items()}  # shipped weights are fp16
-        return load_official(sd, checkpoint_config(ck, WeCromCLConfig, path))
+        model = load_official(sd, checkpoint_config(ck, WeCromCLConfig, path))
+        model.test_side = trained_side(ck)
+        return model
     return load_official(ck, WeCromCLConfig.preset(preset or 'official'))
+
+def trained_side(ck: dict) -> int | None:
+    "The long side a kit checkpoint's model was trained at (`release` keeps it as `test_side`), or None."
+    side = ck.get('test_side') or (ck.get('train_config') or {}).get('size')
+    return int(side) if isinstance(side, (int, float)) and side > 0 else None
 
 def save_model(model: WeCromCL, path, half: bool = False, **extra) -> Path:
     "Write `model` (weights, fp16 if `half`, and config) as a kit checkpoint, atomically; `extra` entries beside them."

@@ -157,7 +157,7 @@ def release_weights(*,
                 command=command, steps=ck.get('step'), epochs=ck.get('epoch'), train_config=tcfg.to_dict(),
                 train_summary=json.loads(summary.read_text()) if summary.is_file() else None,
                 date=datetime.date.today().isoformat(), machine=platform.processor() or platform.machine())
-    save_model(model, out, half=True, metrics=m, command=command)
+    save_model(model, out, half=True, metrics=m, command=command, test_side=tcfg.size)
     save_json(info, out.with_suffix('.json'), indent=1)
     mb = out.stat().st_size / 2**20
     (out.parent/'README.md').write_text(f"""{RELEASE_TITLE}

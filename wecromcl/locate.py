@@ -22,7 +22,7 @@ from .checkpoint import load_model
 from . import viz
 
 # %% auto #0
-__all__ = ['HUGE_SIDE', 'PARTIAL_EVERY_S', 'DEFAULT_RESULT', 'Located', 'locate_image', 'drawing_path', 'check_vis',
+__all__ = ['HUGE_SIDE', 'PARTIAL_EVERY_S', 'DEFAULT_RESULT', 'Located', 'test_sides', 'locate_image', 'drawing_path', 'check_vis',
            'locate_dataset', 'locate']
 
 # %% ../nbs/09c_locate.ipynb #67c563ce
@@ -34,16 +34,23 @@ class Located(NamedTuple):
     maps: torch.Tensor         # (U, h, w): one map per distinct lower-cased word, in first-seen order
     presence: list[float]      # per word: cosine of its map-pooled image feature and its text feature; low when it is absent
 
+def test_sides(model: WeCromCL, min_side: int = -1, max_side: int | None = None) -> tuple[int, int]:
+    "The test resize: as given; with neither side given, the long side the model was trained at (when its checkpoint says)."
+    if max_side is None: max_side = (getattr(model, 'test_side', None) or -1) if min_side < 0 else -1
+    return min_side, max_side
+test_sides.__test__ = False  # not a pytest test, whatever its name
+
 @torch.no_grad()
 def locate_image(model: WeCromCL,
                  img: np.ndarray | str | Path,  # (H, W, 3) uint8 RGB, or an image file
                  words: Sequence[str],      # the transcriptions known to be in the image
                  min_side: int = -1,        # official test resize (see `transforms.test_size`)
-                 max_side: int = -1,
+                 max_side: int | None = None,  # (-1: the image's own size; None: `test_sides`)
                  peak: Peak = 'centroid',   # where in its peak a point goes ('cell': the authors' cell centre)
                  ) -> Located:
     "Anchor points of `words` in `img`, in its pixels, with their scores and maps."
     if not isinstance(img, np.ndarray): img = read_image(img)
+    min_side, max_side = test_sides(model, min_side, max_side)
     words = [w for w in words if encoding_loss(w) != 'unencodable']  # nothing to read: no feature, no point
     if not words: return Located([], [], [], torch.zeros(0, 0, 0), [])
     x, (rw, rh) = prepare_image(img, min_side, max_side)              # (1, 3, H', W')
@@ -80,10 +87,11 @@ def _warn_counts(n: Counter, examples: dict):
     if n['resized']: print(f"warning: {n['resized']} images longer than {HUGE_SIDE} px were located at long side {HUGE_SIDE} "
                            '(--max-side, --min-side or --dataset chooses the size)', file=sys.stderr)
 
-def locate_dataset(model: WeCromCL, samples: Sequence[Sample], min_side: int = -1, max_side: int = -1,
+def locate_dataset(model: WeCromCL, samples: Sequence[Sample], min_side: int = -1, max_side: int | None = None,
                    root=None, progress: bool = False, vis=None, out=None, peak: Peak = 'centroid') -> dict:
     """The official stage-1 result `{image key: {text, points, scores}}` for `samples` (optionally drawn to `vis`, and
     written to `out` as it goes). Words without an encodable character get no point; the losses are counted and warned."""
+    min_side, max_side = test_sides(model, min_side, max_side)
     result, n, examples, saved = {}, Counter(), {}, time.monotonic()
     try:
         for i, s in enumerate(samples):
@@ -132,7 +140,7 @@ def locate(*images: str,               # images or folders of images to ask abou
            preset: Preset | None = None,  # preset of a bare state dict (default: official)
            dataset: Benchmark | None = None,  # apply this benchmark's official test resize
            min_side: int = -1,          # test resize: short side (rounded up to 32; -1 = unused)
-           max_side: int = -1,          # test resize: long side (rounded up to 32; -1 = unused)
+           max_side: int | None = None,  # test resize: long side (rounded up to 32; -1: each image's own; default: the weights' training side)
            peak: Peak = 'centroid',     # a point at the map-weighted centre of its peak's 5x5 cells, or 'cell': its cell centre (the authors')
            device: str | None = None,   # torch device (default: cuda when available, else cpu)
            ) -> dict:
@@ -154,6 +162,8 @@ def locate(*images: str,               # images or folders of images to ask abou
     if out: check_writable_file(check_not_input(out, '--out', [ann, *(s.path for s in samples)]), '--out')  # before the work
     if vis is not None: check_vis(vis, [*(Path(s.path).parent for s in samples), *([root] if root else [])])
     model = load_model(ckpt, preset).to(default_device(device))
+    if (side := test_sides(model, min_side, max_side)[1]) > 0 and max_side is None:  # the scale is said, not guessed
+        print(f'test resize: long side {side}, the size these weights were trained at (--max-side -1: each image as it is)')
     t0 = time.perf_counter()
     result = locate_dataset(model, samples, min_side, max_side, root=root, progress=True, vis=vis, out=out, peak=peak)
     dt = time.perf_counter() - t0
