@@ -1,5 +1,5 @@
 """Shared fixtures of the test suite."""
-import subprocess, sys
+import os, socket, subprocess, sys
 from pathlib import Path
 import pytest
 
@@ -16,3 +16,18 @@ def one_line_error(r, *needles):
     assert r.returncode == 2, (r.returncode, r.stdout[-500:], r.stderr[-2000:])
     assert 'Traceback' not in r.stderr and r.stderr.count('\n') == 1, r.stderr
     assert all(n in r.stderr for n in needles), r.stderr
+
+
+def free_port() -> int:
+    "A free local TCP port for a test's process group."
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0)); return s.getsockname()[1]
+
+
+def init_gloo(rank: int, world: int, port: int):
+    "Join a `world`-process CPU (gloo) group on this machine as `rank`, one thread each, as `torchrun` would set it up."
+    import torch, torch.distributed as dist
+    os.environ.update(MASTER_ADDR='127.0.0.1', MASTER_PORT=str(port), RANK=str(rank), WORLD_SIZE=str(world),
+                      LOCAL_RANK=str(rank), LOCAL_WORLD_SIZE=str(world))
+    torch.set_num_threads(1)
+    dist.init_process_group('gloo', rank=rank, world_size=world)

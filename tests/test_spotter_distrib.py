@@ -1,22 +1,14 @@
 """The spotter under `run.distrib_ctx` (fastai's DDP), as stage 1 trains: two CPU processes (gloo) each draw their own
 batches, and since DDP averages the gradients they end with the same weights, which moved."""
-import os, socket
 from pathlib import Path
 import torch
 import torch.multiprocessing as mp
-
-
-def _free_port():
-    with socket.socket() as s:
-        s.bind(('127.0.0.1', 0)); return s.getsockname()[1]
+from conftest import free_port, init_gloo
 
 
 def _worker(rank, world, port, out):
-    os.environ.update(MASTER_ADDR='127.0.0.1', MASTER_PORT=str(port), RANK=str(rank), WORLD_SIZE=str(world),
-                      LOCAL_RANK=str(rank), LOCAL_WORLD_SIZE=str(world))
-    torch.set_num_threads(1)
+    init_gloo(rank, world, port)
     import torch.distributed as dist
-    dist.init_process_group('gloo', rank=rank, world_size=world)
     from wecromcl.run import distrib_ctx
     from wecromcl.spotter import Spotter, SpotterConfig
     from wecromcl.spotter_learner import PointDataset, SpotterTrainConfig, fit_spotter, spotter_dls, spotter_learner
@@ -35,7 +27,7 @@ def _worker(rank, world, port, out):
 
 
 def test_two_processes_train_one_spotter(tmp_path):
-    mp.spawn(_worker, args=(2, _free_port(), str(tmp_path)), nprocs=2, join=True)
+    mp.spawn(_worker, args=(2, free_port(), str(tmp_path)), nprocs=2, join=True)
     r0, r1 = (torch.load(tmp_path / f'rank{r}.pt', weights_only=True) for r in (0, 1))
     assert len(r0['seen']) == len(r1['seen']) == 2 and not set(r0['seen']) & set(r1['seen'])  # batches shared out
     for k, v in r0['model'].items(): torch.testing.assert_close(v, r1['model'][k])

@@ -1,10 +1,11 @@
 "End-to-end checks of `wecromcl train` and of data-parallel training on CPU (2 gloo processes)."
-import contextlib, io, json, os, socket
+import contextlib, io, json
 from pathlib import Path
 import pytest
 import torch
 import torch.multiprocessing as mp
 from wecromcl.cli import main
+from conftest import free_port, init_gloo
 
 
 def _train_args(out, *extra):
@@ -33,17 +34,9 @@ def test_train_cli_bad_input(tmp_path):
     assert '--minutes' in err.getvalue() and 'not found' in err.getvalue()
 
 
-def _free_port():
-    with socket.socket() as s:
-        s.bind(('127.0.0.1', 0)); return s.getsockname()[1]
-
-
 def _worker(rank, world, port, out):
-    os.environ.update(MASTER_ADDR='127.0.0.1', MASTER_PORT=str(port), RANK=str(rank), WORLD_SIZE=str(world),
-                      LOCAL_RANK=str(rank), LOCAL_WORLD_SIZE=str(world))
-    torch.set_num_threads(1)
+    init_gloo(rank, world, port)
     import torch.distributed as dist
-    dist.init_process_group('gloo', rank=rank, world_size=world)
     from wecromcl.synth import SynthDataset, SynthConfig
     from wecromcl.learner import TrainConfig, stage1_dls, stage1_learner, fit_stage1
     from wecromcl.train import stage1_distrib_ctx
@@ -60,7 +53,7 @@ def _worker(rank, world, port, out):
 
 
 def test_two_processes_agree(tmp_path):
-    mp.spawn(_worker, args=(2, _free_port(), str(tmp_path)), nprocs=2, join=True)
+    mp.spawn(_worker, args=(2, free_port(), str(tmp_path)), nprocs=2, join=True)
     r0, r1 = (torch.load(tmp_path/f'rank{r}.pt', weights_only=True) for r in (0, 1))
     assert len(r0['seen']) == len(r1['seen']) == 2 and r0['seen'] != r1['seen']  # each rank drew its own share
     for k, v in r0['model'].items(): torch.testing.assert_close(v, r1['model'][k])
