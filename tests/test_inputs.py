@@ -97,7 +97,8 @@ def test_ctrl_c_keeps_what_was_located(tmp_path):
     for i in range(400): Image.fromarray(rng.integers(0, 255, (120, 160, 3), dtype=np.uint8)).save(imgs / f'{i:03d}.png')
     exe = os.path.join(os.path.dirname(sys.executable), 'wecromcl')
     p = subprocess.Popen([exe, 'locate', imgs, '--words', 'hi', 'there', '--out', tmp_path / 'r.json'],
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=dict(os.environ, OMP_NUM_THREADS='1', PYTHONUNBUFFERED='1'))
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=dict(os.environ, OMP_NUM_THREADS='1', PYTHONUNBUFFERED='1'),
+                         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))  # a background job's shell ignores SIGINT
     for line in p.stdout:   # SIGINT only once images are being located (earlier, Python itself would end the process)
         if '50/400 images' in line: break
     p.send_signal(signal.SIGINT)
