@@ -38,24 +38,28 @@ def test_help_is_fast_and_complete(wecromcl):
 
 def test_no_dependency_warnings(wecromcl, tmp_path):
     "fastai, torch and pandas warn at import on this stack; a user running a command sees none of it."
-    r = wecromcl('train', '--data', 'synth:4', '--val', 0, '--bs', 2, '--size', 64, '--steps', 1, '--workers', 0,
+    r = wecromcl('train', '--synth', 'small:4', '--val', 0, '--bs', 2, '--size', 64, '--steps', 1, '--workers', 0,
                  '--out', tmp_path / 'run')
     assert r.returncode == 0 and 'Warning' not in r.stdout + r.stderr, r.stdout + r.stderr
 
 
 def test_same_option_same_choices():
-    "An option that several commands share has one meaning: the same hint (so the same choices) everywhere."
+    """An option that several commands share has one meaning: the same hint (so the same choices) everywhere, and the
+    options every kind of command has (device, loader processes, a JSON copy) the same default."""
     from collections import defaultdict
     from wecromcl.cli import COMMANDS, _unwrap, target_options
     def targets(table):
         for t in table.values(): yield from (targets(t) if isinstance(t, dict) else [t])
     spotter = {'wecromcl.pipeline:train_spotter', 'wecromcl.pipeline:bench_spotter', 'wecromcl.benchmarks:bench_spotter_curve',
-               'wecromcl.benchmarks:bench_spotter_isolation'}  # their --preset names a spotter preset (tiny_c3 as well)
-    hints = defaultdict(set)
+               'wecromcl.spotter_isolation:bench_spotter_isolation'}  # their --preset names a spotter preset (tiny_c3 as well)
+    hints, defaults = defaultdict(set), defaultdict(set)
     for t in targets(COMMANDS):
         for o in target_options(t)[1]:
+            defaults[o.name].add(repr(o.default))
             if (t, o.name) != ('wecromcl.synth:synth', 'preset'):  # a generator preset there, a model preset elsewhere
                 hints['spotter preset' if o.name == 'preset' and t in spotter else o.name].add(repr(_unwrap(o.hint)))
     for name in ('preset', 'spotter preset', 'dataset', 'device', 'ckpt', 'bs', 'n_eval', 'size', 'minutes', 'seed'):
         assert len(hints[name]) == 1, (name, hints[name])
+    for name in ('device', 'workers', 'json'):
+        assert len(defaults[name]) == 1, (name, defaults[name])
     assert not {'batch', 'n'} & set(hints)  # one spelling: --bs, --n-images / --n-eval

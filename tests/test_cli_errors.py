@@ -3,7 +3,7 @@ traceback; each case runs the installed command on real files."""
 import pytest, torch
 from conftest import one_line_error
 
-TRAIN = ['train', '--data', 'synth:8', '--val', '0', '--bs', '2', '--size', '64', '--steps', '1', '--device', 'cpu']
+TRAIN = ['train', '--synth', 'small:8', '--val', '0', '--bs', '2', '--size', '64', '--steps', '1', '--device', 'cpu']
 
 
 @pytest.fixture(scope='module')

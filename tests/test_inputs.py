@@ -22,11 +22,20 @@ def test_non_finite_points_and_scores_are_refused(wecromcl, tmp_path):
         assert r.returncode == 2 and "'a.jpg'" in r.stderr and 'res.json' in r.stderr and 'Traceback' not in r.stderr, r.stderr
 
 
-def test_data_takes_only_what_it_documents(wecromcl, tmp_path):
-    for data in ('foo', str(tmp_path), 'synth:0'):
-        r = wecromcl('train', '--data', data, '--steps', '1', '--out', tmp_path / 'run')
-        assert r.returncode == 2 and f'--data {data}' in r.stderr, r.stderr
+def test_synth_takes_only_what_it_documents(wecromcl, tmp_path):
+    for opt, spec in (('--synth', 'foo'), ('--synth', str(tmp_path)), ('--synth', 'small:0'), ('--data', 'synth:0'), ('--data', 'small')):
+        r = wecromcl('train', opt, spec, '--steps', '1', '--out', tmp_path / 'run')
+        assert r.returncode == 2 and f'{opt} {spec}' in r.stderr and 'Traceback' not in r.stderr, r.stderr
     assert not (tmp_path / 'run').exists()
+
+
+def test_old_data_spelling_still_trains(wecromcl, tmp_path):
+    "`--data synth:N` (before `--synth`) keeps working for one release, with a notice that names the new spelling."
+    r = wecromcl('train', '--data', 'synth:4', '--val', 0, '--bs', 2, '--size', 64, '--steps', 1, '--workers', 0,
+                 '--out', tmp_path / 'run')
+    assert r.returncode == 0, r.stderr
+    assert '--data is deprecated' in r.stderr and '--synth small:4' in r.stderr, r.stderr
+    assert json.loads((tmp_path / 'run' / 'summary.json').read_text())['train_config']['synth'] == 'small'
 
 
 def test_gt_in_another_format_is_detected(wecromcl, tmp_path):

@@ -6,7 +6,7 @@ import cv2, numpy as np, pytest, torch
 from conftest import one_line_error
 
 DIVERGE = ['--lr', '1e30', '--device', 'cpu']  # Adam's first step moves every weight by about the rate: the loss overflows
-SMALL = {'train': ['--data', 'synth:8', '--val', '0', '--bs', '2', '--size', '64', '--steps', '3'],
+SMALL = {'train': ['--synth', 'small:8', '--val', '0', '--bs', '2', '--size', '64', '--steps', '3'],
          'train-spotter': ['--points', 'gt', '--synth', 'tiny:8', '--val', '1', '--bs', '2', '--epochs', '1', '--epoch-len', '3'],
          'pretrain-reader': ['--synth', 'tiny:8', '--val', '1', '--epochs', '1', '--epoch-len', '3']}
 

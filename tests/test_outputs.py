@@ -34,7 +34,7 @@ def test_drawings_stay_inside_vis_for_absolute_and_parent_keys(wecromcl, tmp_pat
 
 def test_release_never_replaces_a_file_it_did_not_write(wecromcl, tmp_path):
     from wecromcl.train import train
-    train(out=str(tmp_path / 'run'), data='synth:8', val=0, steps=1, bs=2, size=64, workers=0, quiet=True)
+    train(out=str(tmp_path / 'run'), synth='small:8', val=0, steps=1, bs=2, size=64, workers=0, quiet=True)
     out = tmp_path / 'mine'; out.mkdir(); (out / 'README.md').write_text('my notes')
     r = wecromcl('release', '--ckpt', tmp_path / 'run' / 'checkpoint.pth', '--out', out / 'w.pth', '--n-eval', 2)
     assert r.returncode == 2 and 'README.md' in r.stderr and (out / 'README.md').read_text() == 'my notes'
@@ -119,7 +119,7 @@ def test_full_disk_at_a_checkpoint_save(wecromcl, tmp_path):
     if subprocess.run(['mount', '-t', 'tmpfs', '-o', 'size=600k', 'tmpfs', str(disk)], capture_output=True).returncode:
         import pytest; pytest.skip('cannot mount a small tmpfs here (needs root)')
     try:
-        r = wecromcl('train', '--data', 'synth:8', '--val', '0', '--bs', '2', '--size', '64', '--steps', '2', '--device', 'cpu',
+        r = wecromcl('train', '--synth', 'small:8', '--val', '0', '--bs', '2', '--size', '64', '--steps', '2', '--device', 'cpu',
                      '--out', disk / 'run')
         assert r.returncode == 2 and r.stderr.count('\n') == 1 and 'checkpoint.pth' in r.stderr and 'disk full' in r.stderr, r.stderr
         assert not list((disk / 'run').glob('.*.tmp*'))

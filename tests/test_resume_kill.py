@@ -4,7 +4,7 @@ import csv, json, os, signal, subprocess, sys, time
 from pathlib import Path
 import torch
 
-ARGS = ['--data', 'synth:40', '--val', '0', '--bs', '4', '--size', '64', '--epoch-len', '2', '--steps', '12',
+ARGS = ['--synth', 'small:40', '--val', '0', '--bs', '4', '--size', '64', '--epoch-len', '2', '--steps', '12',
         '--workers', '0', '--seed', '0', '--quiet']
 MAIN = 'import sys; from wecromcl.cli import main; sys.exit(main())'
 ENV = dict(os.environ, OMP_NUM_THREADS='1', MKL_NUM_THREADS='1')  # one thread: the same arithmetic in every process

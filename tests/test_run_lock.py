@@ -60,5 +60,5 @@ def test_second_run_refused_and_dead_lock_taken_over(wecromcl, tmp_path):
 
 
 def test_refused_arguments_leave_no_folder(wecromcl, tmp_path):
-    r = wecromcl('train', '--data', 'nonsense', '--steps', '1', '--out', tmp_path / 'run')
+    r = wecromcl('train', '--synth', 'nonsense', '--steps', '1', '--out', tmp_path / 'run')
     assert r.returncode == 2 and not (tmp_path / 'run').exists(), r.stderr

@@ -9,7 +9,7 @@ from conftest import free_port, init_gloo
 
 
 def _train_args(out, *extra):
-    return ['train', '--out', str(out), '--data', 'synth:40', '--val', '0', '--bs', '4', '--size', '64',
+    return ['train', '--out', str(out), '--synth', 'small:40', '--val', '0', '--bs', '4', '--size', '64',
             '--epoch-len', '1', '--quiet', *extra]
 
 
@@ -28,10 +28,10 @@ def test_train_cli_and_resume(tmp_path):
 def test_train_cli_bad_input(tmp_path):
     err = io.StringIO()
     with contextlib.redirect_stderr(err):
-        assert main(['train', '--out', str(tmp_path), '--data', 'synth']) == 2  # neither --minutes nor --steps
+        assert main(['train', '--out', str(tmp_path), '--synth', 'small']) == 2  # neither --minutes nor --steps
         assert main(['train', '--out', str(tmp_path), '--resume']) == 2          # nothing to resume
-        assert main(['train', '--out', str(tmp_path), '--data', 'synth:x', '--steps', '1']) == 2
-    assert '--minutes' in err.getvalue() and 'not found' in err.getvalue()
+        assert main(['train', '--out', str(tmp_path), '--synth', 'small:x', '--steps', '1']) == 2
+    assert '--minutes' in err.getvalue() and 'no checkpoint.pth' in err.getvalue()
 
 
 def _worker(rank, world, port, out):

@@ -8,6 +8,8 @@ import typing
 from typing import Literal, Sequence
 import torch
 import torch.nn.functional as F
+from .core import UsageError
+
 
 # %% auto #0
 __all__ = ['STRIDE', 'NMS_KERNEL', 'Peak', 'word_groups', 'peak_nms', 'peak_centroid', 'locate_words']
@@ -55,7 +57,7 @@ def locate_words(maps: torch.Tensor,  # (U, h, w): one map per group of `word_gr
                  peak: Peak = 'centroid',  # where in its peak a point goes ('cell': the authors' cell centre)
                  ) -> tuple[list[str], list[list[float]], list[float]]:
     "Anchors of one image: (texts, points in original pixels, scores), grouped by lower-cased word as officially."
-    if peak not in typing.get_args(Peak): raise ValueError(f'peak must be one of {typing.get_args(Peak)}, not {peak!r}')
+    if peak not in typing.get_args(Peak): raise UsageError(f'peak must be one of {typing.get_args(Peak)}, not {peak!r}')
     groups = word_groups(words)
     if maps.dim() != 3 or maps.shape[0] != len(groups):
         raise ValueError(f'expected maps of shape ({len(groups)}, h, w), one per distinct lower-cased word of '
@@ -65,7 +67,7 @@ def locate_words(maps: torch.Tensor,  # (U, h, w): one map per group of `word_gr
     peaks = peak_nms(maps).flatten(1)  # (U, h·w)
     texts, points, scores = [], [], []
     for j, raw in enumerate(groups.values()):
-        if len(raw) > h * w: raise ValueError(f'{len(raw)} copies of {raw[0]!r} but the map has only {h * w} cells')
+        if len(raw) > h * w: raise UsageError(f'{len(raw)} copies of {raw[0]!r} but the map has only {h * w} cells')
         vals, idx = torch.topk(peaks[j], len(raw))
         for r, v, i in zip(raw, vals.tolist(), idx.tolist()):
             y, x = divmod(i, w)

@@ -11,31 +11,29 @@ from typing import Literal
 import cv2
 import numpy as np
 import torch
-import torch.nn as nn
-import torch.nn.functional as F
 import wecromcl
 from fastai.basics import Callback, CancelFitException, CancelValidException, DataLoader, noop
-from .core import EVAL_SEED, Preset, UsageError, check_arg, check_numbers, default_device, eval_mode, save_json
+from .core import EVAL_SEED, Preset, UsageError, check_arg, check_numbers, default_device, eval_mode, renamed, save_json
 from .install import extension_error, install_info
 from .msda import OP_DEVICES, OP_DTYPES, ms_deform_attn_reference, msda_inputs
 from .synth import SYNTH_STREAM, SynthConfig, SynthDataset, SynthPreset, synth_sample, write_synth
 from .formats import load_eval_gts
 from .e2e import E2E_FIGURES, e2e_metric, misses_text
 from .spotter import Spotter, SpotterBackbone, SpotterConfig, SpotterPreset, backbone_weights, init_from_stage1, save_spotter
-from .spotter_learner import (PointDataset, SpotterDL, SpotterLoss, SpotterTrainConfig, char_accuracy, fit_spotter, looks,
+from .spotter_learner import (PointDataset, SpotterDL, SpotterTrainConfig, char_accuracy, fit_spotter, looks,
     spotter_dls, spotter_learner)
 from .pipeline import spotter_result, trivial_result
 from .train import steps_for
 from .model import WeCromCL, WeCromCLConfig
 from .objective import stage1_loss
-from .learner import TrainConfig, default_workers, stage1_dls
+from .learner import TrainConfig, stage1_dls
+from .run import default_workers
 from .emergence import ablation_configs, emergence_run
 
 # %% auto #0
-__all__ = ['BENCH_SHAPES', 'READ_IMAGES', 'CURVE_MINUTES', 'CLOCK_BOUND', 'ISOLATION_STAGES', 'ISOLATION_WINDOW', 'LETTER_SLOT',
-           'timed', 'machine_info', 'bench_case', 'format_bench', 'bench_op', 'bench_synth', 'bench_model',
-           'bench_train', 'bench_emergence', 'E2ECurve', 'bench_spotter_curve', 'letter_images', 'isolation_stage',
-           'bench_spotter_isolation']
+__all__ = ['BENCH_SHAPES', 'READ_IMAGES', 'CURVE_MINUTES', 'CLOCK_BOUND', 'timed', 'machine_info', 'bench_case', 'format_bench',
+           'bench_op', 'bench_synth', 'bench_model', 'bench_train', 'bench_emergence', 'E2ECurve',
+           'bench_spotter_curve']
 
 # %% ../nbs/90_benchmarks.ipynb #df7aa6ce
 def timed(fn, repeats: int = 1, device: str = 'cpu') -> list[float]:
@@ -142,28 +140,27 @@ def format_bench(rows: list[dict]) -> str:
                      f"{r['fwdbwd_ms']:>12.1f}{peak:>9}{r['max_abs_err']:>9.0e}{extra}")
     return '\n'.join(lines)
 
-def bench_op(device: str = 'cpu',  # torch device: cpu, cuda, cuda:N
+def bench_op(device: str | None = None,  # torch device (default: cuda when available, else cpu)
              json: str | None = None,  # also write the rows and the machine to this JSON file
              shapes: Literal['all', 'tiny', 'official'] = 'all',  # which shapes: tiny, official (N=1 and N=2), or all
              repeats: int = 5,  # timed repetitions per case (the median is reported)
              dtypes: list[str] | None = None,  # dtypes to run (fp32 fp64 fp16 bf16); default fp32 on cpu, fp32 and bf16 on cuda
              ) -> dict:
     "Benchmark the compiled multi-scale deformable attention against the reference: time, peak memory, error."
-    kind = default_device(device).type
+    kind = torch.device(device := str(default_device(device))).type
     if kind not in OP_DEVICES:
-        raise ValueError(f'the compiled op has no {kind} kernel here (it has: {sorted(OP_DEVICES) or "none"}; '
+        raise UsageError(f'the compiled op has no {kind} kernel here (it has: {sorted(OP_DEVICES) or "none"}; '
                          f'extension: {extension_error() or "built"}); build wecromcl._C first (pip install -e .)')
     dtypes = dtypes or (['fp32'] if kind == 'cpu' else ['fp32', 'bf16'])
     for d in dtypes:
-        if d not in _DTYPES: raise ValueError(f'unknown dtype {d!r}: choose from {list(_DTYPES)}')
-        if _DTYPES[d] not in OP_DTYPES[kind]: raise ValueError(f'no {kind} kernel for {d}: {kind} supports {OP_DTYPES[kind]}')
+        if d not in _DTYPES: raise UsageError(f'unknown dtype {d!r}: choose from {list(_DTYPES)}')
+        if _DTYPES[d] not in OP_DTYPES[kind]: raise UsageError(f'no {kind} kernel for {d}: {kind} supports {OP_DTYPES[kind]}')
     names = [s for s in BENCH_SHAPES if shapes == 'all' or s.startswith(shapes)]
     machine, rows = machine_info(device), []
     for shape in names:
         for dtype in dtypes:
             for impl in ('ours', 'reference'):
-                kw = dict(shape=shape, impl=impl, dtype=dtype, device=device, repeats=repeats,
-                          threads=torch.get_num_threads())
+                kw = dict(shape=shape, impl=impl, dtype=dtype, device=device, repeats=repeats, threads=torch.get_num_threads())
                 rows.append(bench_case(**kw) if device == 'cuda' else _bench_case_subprocess(**kw))
     machine['loadavg_after'] = list(os.getloadavg()) if hasattr(os, 'getloadavg') else None
     print(format_bench(rows))
@@ -200,12 +197,12 @@ def bench_model(presets: list[Preset] | None = None,  # presets to time (default
                 bs: int = 1,  # images per call
                 repeats: int = 2,  # timed calls per measurement (the best is kept), after one warm-up call
                 threads: int | None = None,  # torch CPU threads (default: torch's)
-                device: str = 'cpu',  # torch device: cpu, cuda, cuda:N
-                json: str = 'outputs/bench/model.json',  # JSON report
+                device: str | None = None,  # torch device (default: cuda when available, else cpu)
+                json: str | None = None,  # also write the report to this JSON file
                 ):
     "Time forward and forward+backward of the stage-1 model per image, for each preset."
     if threads: torch.set_num_threads(threads)
-    dev = default_device(device)
+    device = str(dev := default_device(device))
     sync = (lambda: torch.cuda.synchronize()) if dev.type == 'cuda' else (lambda: None)
     rows = []
     for name in presets or ['tiny', 'official']:
@@ -228,7 +225,7 @@ def bench_model(presets: list[Preset] | None = None,  # presets to time (default
         del m
     report = dict(benchmark='model', side=side, bs=bs, repeats=repeats, device=device, threads=torch.get_num_threads(),
                   machine=machine_info(device), results=rows)
-    print(f'wrote {save_json(report, json, indent=1)}')
+    if json: print(f'wrote {save_json(report, json, indent=1)}')
     return report
 
 # %% ../nbs/90_benchmarks.ipynb #11ad614b
@@ -281,17 +278,19 @@ def bench_emergence(minutes: float = 5.0,  # training budget of each run
                     steps: int | None = None,  # or this many steps each (in place of --minutes)
                     levers: list[str] | None = None,  # levers to ablate (default: all)
                     n_eval: int = 100,  # held-out images per evaluation
-                    every: int = 2,     # evaluate every this many epochs
-                    device: str | None = None,  # torch device (default: cuda when available)
-                    json: str = 'outputs/bench/emergence.json',  # JSON report
+                    every_epochs: int = 2,  # evaluate every this many epochs
+                    device: str | None = None,  # torch device (default: cuda when available, else cpu)
+                    json: str | None = None,  # also write the report to this JSON file
+                    every: int | None = None,  # deprecated: --every-epochs
                     ):
     "The ablation: the tiny recipe, without each lever, and without any, trained for the same minutes (or steps)."
+    if every is not None: every_epochs = renamed('every', 'every-epochs', every)
     check_numbers(minutes=minutes, steps=steps, n_eval=n_eval)
     if steps: minutes = None
     rows = []
     print(f"{'run':<24}{'minutes':>8}{'steps':>7}{'Hmean':>8}{'random':>8}{'in polygon':>11}{'random':>8}{'text cos':>10}{'map diff':>10}")
     for name, (m, t) in ablation_configs(levers).items():
-        r = emergence_run(m, t, minutes, n_eval, every, device=device, steps=steps)
+        r = emergence_run(m, t, minutes, n_eval, every_epochs, device=device, steps=steps)
         f, s = r['final'], r['start']
         rows.append(dict(run=name, model_config=m.to_dict(), train_config=t.to_dict(), start=s, curve=r['curve'], **f))
         print(f"{name:<24}{f['minutes']:>8.1f}{f['epoch'] * t.epoch_len:>7}{f['anchor_hmean']:>8.3f}{f['anchor_hmean_random']:>8.3f}"
@@ -299,7 +298,7 @@ def bench_emergence(minutes: float = 5.0,  # training budget of each run
               f"{f['map_diff']:>10.3f}", flush=True)
     report = dict(benchmark='emergence', minutes=minutes, steps=steps, n_eval=n_eval, eval_seed=EVAL_SEED, device=device or 'default',
                   machine=machine_info(device or 'cpu'), runs=rows)
-    print(f'wrote {save_json(report, json, indent=1)}')
+    if json: print(f'wrote {save_json(report, json, indent=1)}')
     return report
 
 # %% ../nbs/90_benchmarks.ipynb #d325e4b0
@@ -351,7 +350,7 @@ CLOCK_BOUND = 2  # under --minutes, epochs for at most this many times the steps
 # %% ../nbs/90_benchmarks.ipynb #e248078f
 def bench_spotter_curve(minutes: float | None = None,  # training time, the evaluations not counted (default: CURVE_MINUTES, 60)
                         steps: int | None = None,  # or train exactly this many steps (whole epochs), however long they take
-                        every: float = 10.0,     # minutes of training between two evaluations
+                        every_minutes: float = 10.0,  # minutes of training between two evaluations
                         n_eval: int = 200,       # held-out synthetic images (seed `EVAL_SEED`)
                         synth: SynthPreset = 'small',  # generator preset of the training and the held-out images
                         preset: SpotterPreset = 'tiny',  # spotter model and recipe preset
@@ -360,17 +359,19 @@ def bench_spotter_curve(minutes: float | None = None,  # training time, the eval
                         out: str = 'outputs/bench_spotter_curve',  # working folder: the held-out images, the weights
                         json: str | None = None,  # also write the curve to this JSON file
                         seed: int = 0,           # seed of the training images and the initial weights
-                        workers: int = 0,        # processes drawing batches
+                        workers: int | None = None,  # processes drawing batches (default: `default_workers` of the device)
                         epoch_len: int | None = None,  # batches per epoch (default: the preset's); workers restart each epoch
                         lr: float | None = None,  # peak learning rate (default: the preset's)
                         bs: int | None = None,   # images per batch (default: the preset's)
                         device: str | None = None,  # torch device (default: cuda when available, else cpu)
+                        every: float | None = None,  # deprecated: --every-minutes
                         ) -> dict:
     "The spotter on the generator's ground-truth points: end-to-end Hmean (no lexicon) on held-out images over training minutes."
     if minutes is not None and steps is not None: raise UsageError('give --minutes or --steps, not both')
     if minutes is None and steps is None: minutes = CURVE_MINUTES
     check_numbers(minutes=minutes, steps=steps, workers=workers, epoch_len=epoch_len, lr=lr, bs=bs)
-    check_arg(every > 0, 'every', every, 'positive')
+    if every is not None: every_minutes = renamed('every', 'every-minutes', every)
+    check_arg(every_minutes > 0, 'every_minutes', every_minutes, 'positive')
     mcfg, tcfg = SpotterConfig.with_backbone(preset, backbone), SpotterTrainConfig.preset(preset, seed=seed)
     if backbone_init and mcfg.backbone != 'resnet':
         raise UsageError('--backbone-init starts a resnet backbone, not a stage1_* one')
@@ -387,12 +388,11 @@ def bench_spotter_curve(minutes: float | None = None,  # training time, the eval
                eval_seed=EVAL_SEED, device=str(dev), threads=torch.get_num_threads(), trivial={k: base[k] for k in ('precision', 'recall', 'hmean')},
                machine=machine_info(str(dev)), curve=[])
     torch.manual_seed(seed)
-    model = Spotter(mcfg, imagenet=backbone_init)
+    model = Spotter(mcfg, imagenet=backbone_init).to(dev)
     if mcfg.backbone != 'resnet': init_from_stage1(model)
-    model = model.to(dev)
     reading = SpotterDL(PointDataset.from_json(out/'test/gts.json', out/'test'), tcfg, mcfg.tokens, mcfg.max_instances,
                         train=False, n_batches=math.ceil(min(n_eval, READ_IMAGES) / tcfg.bs), device=dev)
-    curve = E2ECurve(gts, out/'test', minutes or math.inf, every, report=lambda rows: json and save_json(dict(res, curve=rows), json, indent=1),
+    curve = E2ECurve(gts, out/'test', minutes or math.inf, every_minutes, report=lambda rows: json and save_json(dict(res, curve=rows), json, indent=1),
                      reading=reading)
     dls = spotter_dls(PointDataset(SynthDataset(cfg, seed, SYNTH_STREAM)), cfg=tcfg, model_cfg=mcfg, device=dev, workers=workers)
     learn = spotter_learner(dls, model, tcfg, path=out, cbs=[curve]); learn.logger = noop  # the curve's rows are the log
@@ -400,8 +400,7 @@ def bench_spotter_curve(minutes: float | None = None,  # training time, the eval
     # turn out (a plan from a few timed steps was off by a tenth and more), and the epochs are a bound; --steps gives
     # curves one schedule, the same step by step
     epochs = max(1, math.ceil((steps or CLOCK_BOUND * steps_for(learn, minutes)) / tcfg.epoch_len))
-    start = f' from {backbone_init}' if backbone_init else ''
-    of = f"{epochs} epoch{'s' * (epochs > 1)} of {tcfg.epoch_len}"
+    start, of = (f' from {backbone_init}' if backbone_init else ''), f"{epochs} epoch{'s' * (epochs > 1)} of {tcfg.epoch_len}"
     budget = (f'{minutes:g} min (the one cycle following the clock; at most {of} steps)' if minutes
               else f'{epochs * tcfg.epoch_len} steps ({of})')
     print(f'spotter `{preset}` ({mcfg.backbone} backbone{start}; {tcfg.bs} images a step, peak rate {tcfg.lr:g}) on `{synth}` '
@@ -416,87 +415,4 @@ def bench_spotter_curve(minutes: float | None = None,  # training time, the eval
         last = curve.rows[-1]
         print(f"at the end, of {last['det']} detections: {last['tp']} read and placed, {misses_text(last['misses'])}")
     if json: print(f'wrote {save_json(res, json, indent=1)}')
-    return res
-
-# %% ../nbs/90_benchmarks.ipynb #801d3766
-ISOLATION_STAGES = ('classifier', 'spotter', 'frozen', 'presence')  # in this order: `frozen` starts from the classifier's backbone
-ISOLATION_WINDOW = 50  # training batches each accuracy is averaged over
-LETTER_SLOT = 2        # target index of an instance's first character (after its x and y bins)
-
-def letter_images() -> SynthConfig:
-    "The isolation's images: one large lower-case letter each (60-90 px type in 160 px, read at 128), at a random place."
-    return SynthConfig.preset('easy', words=(1, 1), random_len=(1, 1), font_size=(60, 90))
-
-def isolation_stage(stage: str, model: Spotter, data: SpotterDL, steps: int, lr: float) -> list[dict]:
-    "Train one stage on `data` (Adam at `lr`); the letter's accuracy and the image's effect over each window of steps."
-    # classifier: `model`'s backbone under global average pooling and a linear layer; spotter: `model` with SPTS's
-    # loss; frozen: the same with its backbone fixed (weights and batch-norm statistics); presence: the spotter with
-    # the classifier's loss beside SPTS's, a signal that reaches the backbone without passing through the Transformer
-    tok, dev, classifier = model.cfg.tokens, next(model.parameters()).device, stage == 'classifier'
-    head = nn.Linear(model.input_proj.in_channels, tok.num_classes).to(dev) if stage in ('classifier', 'presence') else None
-    if stage == 'frozen': model.backbone.requires_grad_(False)
-    parts = [model.backbone if classifier else model] + ([head] if head else [])
-    trained = [p for m in parts for p in m.parameters() if p.requires_grad]
-    opt, loss_func = torch.optim.Adam(trained, lr=lr), SpotterLoss(tok)
-    model.train()
-    if stage == 'frozen': model.backbone.eval()  # its batch-norm statistics stay the classifier's
-    pooled = lambda x: model.backbone(x).mean((2, 3))
-    def features(x, mask):  # pooled backbone features (classifier) or the encoded images (spotter): per image
-        return pooled(x) if classifier else model.encode(x, mask)
-    def letter_logits(f, inp):  # (the letter's logits, the whole sequence's: None for the classifier)
-        if classifier: return head(f), None
-        seq_logits = model.decode(inp, *f)
-        return seq_logits[:, LETTER_SLOT], seq_logits
-    rows, hits, effect = [], [], []
-    for k, (x, mask, inp, tgt) in enumerate(data):
-        letter = tgt[:, LETTER_SLOT]
-        f = features(x, mask)
-        logits, seq_logits = letter_logits(f, inp)
-        with torch.no_grad():  # the same tokens read against the batch's next image: how much the answer depends on the image
-            other = letter_logits(f.roll(1, 0) if classifier else tuple(t.roll(1, 0) for t in f), inp)[0]
-            effect.append((logits.log_softmax(-1) - other.log_softmax(-1)).abs().mean().item())
-        loss = F.cross_entropy(logits, letter) if classifier else loss_func(seq_logits, tgt)
-        if stage == 'presence': loss = loss + F.cross_entropy(head(pooled(x)), letter)
-        opt.zero_grad(); loss.backward(); opt.step()
-        hits.append((logits.argmax(-1) == letter).float().mean().item())
-        if (k + 1) % ISOLATION_WINDOW == 0 or k + 1 == steps:
-            rows.append(dict(step=k + 1, letter_acc=float(np.mean(hits[-ISOLATION_WINDOW:])),
-                             image_effect=float(np.mean(effect[-ISOLATION_WINDOW:]))))
-    return rows
-
-# %% ../nbs/90_benchmarks.ipynb #c6c2c206
-def bench_spotter_isolation(steps: int = 1600,      # training steps of each stage
-                            bs: int = 8,            # images a step
-                            lr: float = 1e-3,       # Adam's rate, the same for every stage and every parameter
-                            preset: SpotterPreset = 'tiny',  # spotter model preset
-                            backbone: SpotterBackbone | None = None,  # the spotter's image side (default: the preset's); random weights
-                            json: str | None = None,  # also write the result to this JSON file
-                            seed: int = 0,          # seed of the images and the initial weights
-                            device: str | None = None,  # torch device (default: cuda when available, else cpu)
-                            ) -> dict:
-    "Can the spotter learn to look? One large letter an image: a classifier, the spotter, the spotter on the classifier's frozen backbone, and the spotter with the classifier's loss beside its own."
-    check_numbers(steps=steps, bs=bs, lr=lr)
-    dev = default_device(device)
-    mcfg = SpotterConfig.with_backbone(preset, backbone)
-    tcfg = SpotterTrainConfig.preset('tiny', bs=bs, seed=seed)
-    res = dict(benchmark='spotter_isolation', preset=preset, backbone=mcfg.backbone, steps=steps, bs=bs, lr=lr, seed=seed,
-               chance=1 / 26, window=ISOLATION_WINDOW, device=str(dev), machine=machine_info(str(dev)), stages={})
-    print(f'spotter `{preset}` ({mcfg.backbone} backbone), one letter an image ({bs} fresh images a step, Adam {lr:g}, '
-          f'{steps} steps a stage) on {dev}; letter accuracy and image effect over the last {ISOLATION_WINDOW} '
-          f"training batches; chance {1 / 26:.3f}\n{'stage':<12}{'25%':>8}{'50%':>8}{'75%':>8}{'end':>8}{'image effect':>16}")
-    backbone_state = None
-    for stage in ISOLATION_STAGES:
-        torch.manual_seed(seed)
-        model = Spotter(mcfg)
-        if stage == 'frozen': model.backbone.load_state_dict(backbone_state)
-        data = SpotterDL(PointDataset(SynthDataset(letter_images(), seed, SYNTH_STREAM)), tcfg, mcfg.tokens, mcfg.max_instances,
-                         train=True, n_batches=steps, device=dev)
-        rows = isolation_stage(stage, model.to(dev), data, steps, lr)
-        if stage == 'classifier': backbone_state = model.backbone.state_dict()
-        res['stages'][stage] = rows
-        at = lambda f: rows[min(len(rows) - 1, max(0, math.ceil(f * len(rows)) - 1))]['letter_acc']
-        print(f"{stage:<12}{at(.25):>8.3f}{at(.5):>8.3f}{at(.75):>8.3f}{at(1):>8.3f}"
-              f"{rows[0]['image_effect']:>8.3f} ->{rows[-1]['image_effect']:>6.3f}", flush=True)
-        if json: save_json(res, json, indent=1)  # after each stage, so that an interrupted run keeps what it measured
-    if json: print(f'wrote {json}')
     return res

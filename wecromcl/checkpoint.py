@@ -6,7 +6,7 @@
 from __future__ import annotations
 from pathlib import Path
 import torch
-from .core import asset, checkpoint_config, read_checkpoint, save_tensors  # the one reader and writer live in core, below `official`
+from .core import UsageError, asset, checkpoint_config, read_checkpoint, save_tensors  # the one reader and writer live in core, below `official`
 from .image_encoder import load_imagenet
 from .text_encoder import TEXT_PARTS
 from .model import WeCromCL, WeCromCLConfig
@@ -35,9 +35,9 @@ def load_model(path=None,  # a kit checkpoint or an official state dict (default
     "A `WeCromCL` in eval mode (fp32) from a kit checkpoint, an official (bare) state dict, or the shipped weights."
     path = asset(*SHIPPED_WEIGHTS) if path is None else path
     ck = read_checkpoint(path)
-    if not isinstance(ck, dict): raise ValueError(f'{path}: not a checkpoint (a {type(ck).__name__}, expected a dict)')
+    if not isinstance(ck, dict): raise UsageError(f'{path}: not a checkpoint (a {type(ck).__name__}, expected a dict)')
     if 'format' in ck:
-        if ck['format'] != KIT_FORMAT: raise ValueError(f"{path} is a {ck['format']!r} checkpoint, not a stage-1 model ({KIT_FORMAT!r})")
+        if ck['format'] != KIT_FORMAT: raise UsageError(f"{path} is a {ck['format']!r} checkpoint, not a stage-1 model ({KIT_FORMAT!r})")
         sd = {k: v.float() if v.is_floating_point() else v for k, v in ck['model'].items()}  # shipped weights are fp16
         model = load_official(sd, checkpoint_config(ck, WeCromCLConfig, path))
         model.test_side = trained_side(ck)
@@ -60,7 +60,7 @@ def load_checkpoint(path, fmt: str = KIT_FORMAT) -> dict:
     ck = read_checkpoint(path)
     if not isinstance(ck, dict) or ck.get('format') != fmt:
         found = f"format {ck['format']!r}" if isinstance(ck, dict) and 'format' in ck else 'no format'
-        raise ValueError(f"{path} is not a {fmt!r} checkpoint ({found})")
+        raise UsageError(f"{path} is not a {fmt!r} checkpoint ({found})")
     return ck
 
 # %% ../nbs/09a_checkpoint.ipynb #b62d1f02
@@ -75,18 +75,18 @@ def init_image_side(model: WeCromCL, path) -> WeCromCL:
     "Load `path`'s image side into `model` (`reader`, `shipped`, a stage-1 checkpoint, or a ResNet state dict); the text tower stays."
     path = {'reader': asset(*SHIPPED_READER), 'shipped': asset(*SHIPPED_WEIGHTS)}.get(str(path), path)
     ck = read_checkpoint(path)
-    if not isinstance(ck, dict): raise ValueError(f'{path}: not a state dict (a {type(ck).__name__})')
+    if not isinstance(ck, dict): raise UsageError(f'{path}: not a state dict (a {type(ck).__name__})')
     if 'format' in ck and ck['format'] != KIT_FORMAT:
-        raise ValueError(f"{path} is a {ck['format']!r} checkpoint, not a stage-1 model or a ResNet")
+        raise UsageError(f"{path} is a {ck['format']!r} checkpoint, not a stage-1 model or a ResNet")
     sd = ck['model'] if 'format' in ck else ck
     if not any(k.removeprefix('module.').startswith('token_embedding') for k in sd):  # no text tower: a bare ResNet
         load_imagenet(model.backbone, path); return model
     own, new = _image_side(model.state_dict()), _image_side(sd)
     unfit = f'{path}: its image side does not fit this model:'
     keys = sorted(set(own) ^ set(new))
-    if keys: raise ValueError(f"{unfit} {keys[0]} is {'missing' if keys[0] in own else 'not in the model'} ({len(keys)} keys differ)")
+    if keys: raise UsageError(f"{unfit} {keys[0]} is {'missing' if keys[0] in own else 'not in the model'} ({len(keys)} keys differ)")
     bad = [k for k in own if own[k].shape != new[k].shape]
-    if bad: raise ValueError(f'{unfit} {bad[0]} has shape {tuple(new[bad[0]].shape)}, the model {tuple(own[bad[0]].shape)} '
+    if bad: raise UsageError(f'{unfit} {bad[0]} has shape {tuple(new[bad[0]].shape)}, the model {tuple(own[bad[0]].shape)} '
                              f'({len(bad)} shapes differ)')
     model.load_state_dict({k: v.to(own[k].dtype) for k, v in new.items()}, strict=False)
     return model

@@ -21,7 +21,7 @@ BENCHMARKS: dict[str, str] = {  # `wecromcl bench NAME`: each prints a table and
     'op': 'wecromcl.benchmarks:bench_op',
     'spotter': 'wecromcl.pipeline:bench_spotter',
     'spotter-curve': 'wecromcl.benchmarks:bench_spotter_curve',
-    'spotter-isolation': 'wecromcl.benchmarks:bench_spotter_isolation',
+    'spotter-isolation': 'wecromcl.spotter_isolation:bench_spotter_isolation',
     'synth': 'wecromcl.benchmarks:bench_synth',
     'train': 'wecromcl.benchmarks:bench_train',
 }
@@ -161,7 +161,7 @@ def user_error(e: BaseException) -> str | None:
     "The one-line message of an error that bad input causes, or None for a bug (which keeps its traceback)."
     # a path that is missing, unreadable, unwritable, a folder, a full disk (OSError); fastai prefixes an error raised
     # in a callback with the callback's name: the user needs the error
-    if isinstance(e, (UsageError, ValueError, OSError)):
+    if isinstance(e, (UsageError, OSError)):
         return str(e).rpartition(FASTAI_PREFIX_END)[2] if str(e).startswith(FASTAI_PREFIX) else str(e)
     return None
 

@@ -14,13 +14,16 @@ if TYPE_CHECKING: import torch
 
 # %% auto #0
 __all__ = ['NAME_MAX', 'NUMBER_RULES', 'RUN_LOCK', 'TORCH_FILE_STARTS', 'MAX_CONFIG_SIZE', 'EVAL_SEED', 'VAL_SEED_OFFSET',
-           'EASY_SEED_OFFSET', 'STREAM_TRAIN_BATCH', 'STREAM_VALID_BATCH', 'STREAM_AUGMENT', 'Preset', 'Config',
-           'assets_dir', 'asset', 'atomic_write', 'remove_stale_temporaries', 'save_json', 'UsageError', 'check_arg',
-           'check_numbers', 'check_writable', 'check_writable_file', 'check_not_input', 'run_lock', 'holds_run_folder',
-           'read_checkpoint', 'checkpoint_config', 'save_tensors', 'default_device', 'model_device', 'unwrapped',
-           'eval_mode']
+           'EASY_SEED_OFFSET', 'STREAM_TRAIN_BATCH', 'STREAM_VALID_BATCH', 'STREAM_AUGMENT', 'Preset', 'UsageError',
+           'Config', 'assets_dir', 'asset', 'atomic_write', 'remove_stale_temporaries', 'save_json', 'check_arg',
+           'renamed', 'check_numbers', 'check_writable', 'check_writable_file', 'check_not_input', 'run_lock',
+           'holds_run_folder', 'read_checkpoint', 'checkpoint_config', 'save_tensors', 'default_device', 'model_device',
+           'unwrapped', 'eval_mode']
 
 # %% ../nbs/00_core.ipynb #b44eb6f9
+class UsageError(ValueError):
+    "Bad input (a file, an option, a config): one line and exit status 2 from a command; a `ValueError` to Python callers."
+
 class Config:
     "Mixin for config dataclasses: named presets, checked overrides, and a dict round trip for checkpoints."
     _presets: ClassVar[dict[str, Callable]]
@@ -33,7 +36,7 @@ class Config:
         "A field typed `Literal[...]` (a choice) must hold one of its values: a typo is an error, not another setting."
         for name, typ in typing.get_type_hints(type(self)).items():
             if typing.get_origin(typ) is typing.Literal and getattr(self, name) not in typing.get_args(typ):
-                raise ValueError(f"{type(self).__name__}.{name} must be one of {list(typing.get_args(typ))}, "
+                raise UsageError(f"{type(self).__name__}.{name} must be one of {list(typing.get_args(typ))}, "
                                  f"not {getattr(self, name)!r}")
 
     @classmethod
@@ -51,7 +54,7 @@ class Config:
     def preset(cls, name: str = 'official', /, **overrides):
         "Build the preset `name`, then apply `overrides` (field names are checked)."
         if name not in cls._presets:
-            raise ValueError(f"{cls.__name__} has no preset {name!r}; choose one of {cls.presets()}")
+            raise UsageError(f"{cls.__name__} has no preset {name!r}; choose one of {cls.presets()}")
         return cls._presets[name]().replace(**overrides)
 
     def replace(self, **overrides):
@@ -126,12 +129,14 @@ def save_json(obj, path, **kwargs) -> Path:
     return atomic_write(path, lambda p: p.write_text(json.dumps(obj, ensure_ascii=False, **kwargs), encoding='utf-8'))
 
 # %% ../nbs/00_core.ipynb #dd1427da
-class UsageError(Exception):
-    "Bad input to a command: printed as one line, exit status 2."
-
 def check_arg(ok: bool, arg: str, value, want: str):
     "A `UsageError` naming option `arg` and its `value` unless `ok`: `check_arg(steps >= 1, 'steps', steps, 'at least 1')`."
     if not ok: raise UsageError(f"--{arg.replace('_', '-')} {value}: must be {want}")
+
+def renamed(old: str, new: str, value):
+    "`value`, given to option `--old`, now `--new`: the old spelling works for one release, with a notice on stderr."
+    print(f'--{old} is deprecated and goes in the next release: use --{new}', file=sys.stderr)
+    return value
 
 NUMBER_RULES = {  # option -> (test, what it must be), for the numeric options that several commands share
     'minutes': (lambda v: v > 0, 'positive'), 'lr': (lambda v: v > 0, 'positive'),
@@ -230,17 +235,17 @@ def read_checkpoint(path, map_location='cpu'):
     path = Path(path)
     if not path.is_file(): raise FileNotFoundError(f'checkpoint not found: {path}')
     with open(path, 'rb') as f:
-        if not f.read(4).startswith(TORCH_FILE_STARTS): raise ValueError(f'{path}: not a readable checkpoint (no file torch.save writes)')
+        if not f.read(4).startswith(TORCH_FILE_STARTS): raise UsageError(f'{path}: not a readable checkpoint (no file torch.save writes)')
     import torch
     try: ck = torch.load(path, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as e:
-        raise ValueError(f"{path}: refused: it holds pickled objects other than tensors, and unpickling them could run "
+        raise UsageError(f"{path}: refused: it holds pickled objects other than tensors, and unpickling them could run "
                          f"code ({str(e).splitlines()[0][:160]}). If you trust the file, rewrite it as tensors once: "
                          f"torch.save(torch.load(p, weights_only=False)['model'] (or the state dict itself), q)") from None
     except Exception as e:  # what torch.load raises on a damaged file varies
-        raise ValueError(f'{path}: not a readable checkpoint ({type(e).__name__}: {str(e)[:160]})') from None
+        raise UsageError(f'{path}: not a readable checkpoint ({type(e).__name__}: {str(e)[:160]})') from None
     if (bad := _non_finite(ck)) is not None:  # weights a diverged run wrote would make every prediction NaN, silently
-        raise ValueError(f'{path}: refused: {bad} holds NaN or infinite values (written by a run that diverged)')
+        raise UsageError(f'{path}: refused: {bad} holds NaN or infinite values (written by a run that diverged)')
     return ck
 
 MAX_CONFIG_SIZE = 65_536  # past any real model's widths, depths, vocabularies and sides: a larger size is a mistake
@@ -256,11 +261,11 @@ def _sizes(cfg: Config, prefix: str = ''):
 def checkpoint_config(ck, cls: type[Config], path) -> Config:
     "The `cls` model config a kit checkpoint carries; a missing, unknown (a newer kit's) or absurd field is one error naming the file."
     if not isinstance(ck, dict) or not isinstance(ck.get('config'), dict):
-        raise ValueError(f'{path}: no `config` entry: not a model checkpoint the kit wrote')
+        raise UsageError(f'{path}: no `config` entry: not a model checkpoint the kit wrote')
     try: cfg = cls.from_dict(ck['config'])
-    except (TypeError, ValueError) as e: raise ValueError(f'{path}: {e} (a checkpoint of another version of the kit?)') from None
+    except (TypeError, ValueError) as e: raise UsageError(f'{path}: {e} (a checkpoint of another version of the kit?)') from None
     for name, v in _sizes(cfg):  # before a model of that size is allocated
-        if not 0 <= v <= MAX_CONFIG_SIZE: raise ValueError(f'{path}: config {name} {v}: a size is a whole number from 0 to {MAX_CONFIG_SIZE}')
+        if not 0 <= v <= MAX_CONFIG_SIZE: raise UsageError(f'{path}: config {name} {v}: a size is a whole number from 0 to {MAX_CONFIG_SIZE}')
     return cfg
 
 def save_tensors(obj, path) -> Path:
@@ -282,7 +287,7 @@ def _non_finite(obj, name: str = '') -> str | None:
 
 # %% ../nbs/00_core.ipynb #3e167368
 EVAL_SEED = 10_000          # seed of the held-out synthetic images of `make demo`, `release` and the ablation (training uses 0..)
-VAL_SEED_OFFSET = 5_000     # `wecromcl train --data synth`: validation images use seed + this, away from the training stream
+VAL_SEED_OFFSET = 5_000     # `wecromcl train --synth`: validation images use seed + this, away from the training stream
 EASY_SEED_OFFSET = 1        # the curriculum's `easy` images use the source's seed + this, so they differ from the real ones
 STREAM_TRAIN_BATCH = 1      # stream id of a training batch's draw (`Stage1DL.draw`), beside (seed, epoch, k)
 STREAM_VALID_BATCH = 2      # stream id of a validation batch's draw (fixed across epochs)

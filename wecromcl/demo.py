@@ -56,7 +56,7 @@ def demo(out: str = 'outputs/demo',  # folder for the report
     out = Path(out); run = out/'run'
     train_minutes = minutes * (1 - EVAL_SHARE) / TIME_GUARD  # so that even a run the guard stops leaves the evaluation its share
     print(f'== training the tiny preset on synthetic data for about {train_minutes:.1f} min (the demo takes {minutes:g} min at most)')
-    s = train(out=str(run), preset='tiny', data='synth', val=8, minutes=None if resume else train_minutes, resume=resume,
+    s = train(out=str(run), preset='tiny', synth=TrainConfig.preset('tiny').synth, val=8, minutes=None if resume else train_minutes, resume=resume,
               overwrite=not resume, seed=seed)  # the demo's own folder: a new demo replaces the last one
     model = load_model(run/'checkpoint.pth')
     side = s['train_config']['size']

@@ -39,7 +39,7 @@ def read_lexicon(path, pairs=None) -> dict[str, str]:
     for line in path.read_text(encoding='utf-8-sig').splitlines():
         key, _, word = line.strip().partition(' ')
         if key: lex.setdefault(key.upper(), word or key)
-    if not lex: raise ValueError(f'lexicon file is empty: {path}')
+    if not lex: raise UsageError(f'lexicon file is empty: {path}')
     if pairs is not None:
         pairs = Path(pairs)
         if not pairs.is_file(): raise FileNotFoundError(f'lexicon pair list not found: {pairs}')
@@ -76,8 +76,8 @@ def spotting_cares(text: str) -> bool:
 class Lexicons:
     "Where each image's lexicon comes from: none, one file for all images (weak, generic), or a folder (strong)."
     def __init__(self, kind: LexiconKind = 'none', path=None, pairs=None):
-        if kind not in LexiconKind.__args__: raise ValueError(f'lexicon must be one of {LexiconKind.__args__}, not {kind!r}')
-        if kind != 'none' and path is None: raise ValueError(f'the {kind} lexicon needs a lexicon file or folder')
+        if kind not in LexiconKind.__args__: raise UsageError(f'lexicon must be one of {LexiconKind.__args__}, not {kind!r}')
+        if kind != 'none' and path is None: raise UsageError(f'the {kind} lexicon needs a lexicon file or folder')
         self.kind, self.path, self._cache = kind, Path(path) if path is not None else None, {}
         if kind in ('weak', 'generic'): self._cache[None] = read_lexicon(self.path, pairs)
         if kind == 'strong' and not self.path.is_dir(): raise FileNotFoundError(f'strong lexicon folder not found: {self.path}')

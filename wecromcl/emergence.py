@@ -8,7 +8,7 @@ import math, time
 from typing import Callable
 import torch
 from fastai.basics import Callback
-from .core import EVAL_SEED, default_device, unwrapped
+from .core import EVAL_SEED, UsageError, default_device, unwrapped
 from .formats import to_eval_gts
 from .synth import SYNTH_STREAM, SynthConfig, SynthDataset, synth_eval_samples
 from .model import WeCromCLConfig
@@ -45,7 +45,7 @@ def ablation_configs(levers: list[str] | None = None,  # levers to take out one 
     "Runs of the ablation: 'recipe' (every lever), 'no <lever>' for each lever, and 'none' (all at the official value)."
     levers = list(LEVERS) if levers is None else levers
     bad = [l for l in levers if l not in LEVERS]
-    if bad: raise ValueError(f'unknown lever(s) {bad}; the levers are {list(LEVERS)}')
+    if bad: raise UsageError(f'unknown lever(s) {bad}; the levers are {list(LEVERS)}')
     base = (WeCromCLConfig.preset(model), TrainConfig.preset(train))
     runs, none = {'recipe': base}, base
     for l in levers:

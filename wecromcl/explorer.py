@@ -16,10 +16,9 @@ from . import viz
 from .anchors import locate_words, word_groups
 from .transforms import prepare_image
 from .charset import MAX_LEN, filter_text
-from .core import EVAL_SEED
+from .core import EVAL_SEED, UsageError, read_checkpoint
 from .readers import find_images, read_image
 from .formats import gt_point, load_annotations, load_eval_gts
-from .core import read_checkpoint
 from .checkpoint import load_model
 from .model import WeCromCL, WeCromCLConfig
 from .official import state_dict_mismatch, strip_prefix
@@ -81,7 +80,7 @@ def annotation_items(path, img_root=None) -> list[Item]:
         items = [Item(k, str(root/k), words=list(v['text']), gt=[list(p) for p in v['points']])
                  for k, v in load_eval_gts(path).items()]
     else: items = [Item(k, str(root/k), words=list(v)) for k, v in load_annotations(path).items()]
-    if not items: raise ValueError(f'{path}: lists no images')
+    if not items: raise UsageError(f'{path}: lists no images')
     return items
 
 # %% ../nbs/15_explorer.ipynb #a67856f4
@@ -126,9 +125,9 @@ def load_checkpoint(path=None,  # kit checkpoint or official state dict (default
         ck = read_checkpoint(path) if path is not None else None
         if not isinstance(ck, dict) or 'format' in ck: raise   # a kit checkpoint: load_model's error says what it is
         fits, want = matching_presets(ck), preset or 'official'
-        if fits: raise ValueError(f'{path}: a checkpoint of preset {fits[0]!r}, not {want!r}; '
+        if fits: raise UsageError(f'{path}: a checkpoint of preset {fits[0]!r}, not {want!r}; '
                                   f'load it with preset={fits[0]!r}') from None
-        raise ValueError(f'{path}: fits no preset ({", ".join(WeCromCLConfig.presets())}): {e}') from None
+        raise UsageError(f'{path}: fits no preset ({", ".join(WeCromCLConfig.presets())}): {e}') from None
 
 # %% ../nbs/15_explorer.ipynb #80f84097
 @dataclass

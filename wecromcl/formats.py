@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 import numpy as np
-from .core import save_json
+from .core import UsageError, save_json
 
 # %% auto #0
 __all__ = ['Point', 'DONT_CARE', 'SPTS_TEXT_MARK', 'PointRule', 'DEFAULT_POINT', 'SPTS_REC_UNKNOWN', 'SPTS_REC_PAD',
@@ -38,7 +38,7 @@ class Sample:
     words: list[Word] = field(default_factory=list)
     image: np.ndarray | None = None  # (H, W, 3) uint8 RGB, for samples that are not on disk
 
-class GTFormatError(ValueError):
+class GTFormatError(UsageError):
     "A ground-truth line or file that does not parse; the message names the file and the line."
 
 # %% ../nbs/02_formats.ipynb #df64da3f
@@ -56,10 +56,10 @@ def _unquote(s: str) -> str:
 def parse_icdar2013_line(line: str) -> Word:
     "`xmin ymin xmax ymax \"word\"` (train) or `xmin, ymin, xmax, ymax, \"word\"` (test)."
     m = _IC13.match(line)
-    if not m: raise ValueError('expected `xmin ymin xmax ymax "word"` (spaces or commas)')
+    if not m: raise UsageError('expected `xmin ymin xmax ymax "word"` (spaces or commas)')
     x0, y0, x1, y1 = map(float, m.groups()[:4])
     if re.match(rf'{_NUM}\s*,', m[5]):  # ICDAR2013 words are quoted: more numbers mean another format's line
-        raise ValueError(f'more coordinates after the box ({m[5][:40]!r}): an ICDAR2015 or Total-Text line? '
+        raise UsageError(f'more coordinates after the box ({m[5][:40]!r}): an ICDAR2015 or Total-Text line? '
                          'ICDAR2013 lines are `xmin ymin xmax ymax "word"`')
     text = _unquote(m[5])
     return Word(text, box_polygon(x0, y0, x1, y1), text == DONT_CARE)
@@ -69,10 +69,10 @@ _IC15_WS = re.compile(rf'^\s*((?:{_NUM}\s*,\s*){{7}}{_NUM})\s+(.*?)\s*$')
 
 def _floats(parts, what: str) -> list[float]:
     try: return [float(p) for p in parts]
-    except ValueError: raise ValueError(f'expected {what}') from None
+    except ValueError: raise UsageError(f'expected {what}') from None
 
 def _pairs(v: list[float]) -> list[Point]:
-    if len(v) % 2: raise ValueError(f'odd number of coordinates ({len(v)})')
+    if len(v) % 2: raise UsageError(f'odd number of coordinates ({len(v)})')
     return list(zip(v[0::2], v[1::2]))
 
 SPTS_TEXT_MARK = '####'  # SPTS's evaluation GT writes `####` before each word (`####word`, `#######` for don't-care)
@@ -82,7 +82,7 @@ def parse_icdar2015_line(line: str) -> Word:
     parts = line.strip().split(',', 8)
     if len(parts) == 9 and all(re.fullmatch(rf'\s*{_NUM}\s*', p) for p in parts[:8]): coords, text = parts[:8], parts[8]
     elif (m := _IC15_WS.match(line)): coords, text = m[1].split(','), m[2]
-    else: raise ValueError('expected 8 numbers `x1,y1,...,x4,y4` then the word')
+    else: raise UsageError('expected 8 numbers `x1,y1,...,x4,y4` then the word')
     if text.startswith(SPTS_TEXT_MARK): text = text[len(SPTS_TEXT_MARK):]  # SPTS's GT files mark the word: `,####word`
     return Word(text, _pairs(_floats(coords, '8 numbers')), text == DONT_CARE)
 
@@ -93,16 +93,16 @@ _TT_LEGACY = re.compile(r"^\s*x:\s*\[\[(.*?)\]\]\s*,\s*y:\s*\[\[(.*?)\]\]\s*,\s*
 def _py_str(s: str) -> str:
     "The string of a Python literal such as `u'PETRA'` or `u\"Jo's\"`."
     try: v = ast.literal_eval(s.strip())
-    except (ValueError, SyntaxError): raise ValueError(f'cannot read the string literal {s!r}') from None
-    if not isinstance(v, str): raise ValueError(f'expected a string literal, got {s!r}')
+    except (ValueError, SyntaxError): raise UsageError(f'cannot read the string literal {s!r}') from None
+    if not isinstance(v, str): raise UsageError(f'expected a string literal, got {s!r}')
     return v
 
 def parse_totaltext_legacy(record: str) -> Word:
     "The original Total-Text form `x: [[...]], y: [[...]], ornt: [u'.'], transcriptions: [u'...']`."
     m = _TT_LEGACY.match(record)
-    if not m: raise ValueError("expected `x: [[...]], y: [[...]], ornt: [u'.'], transcriptions: [u'...']`")
+    if not m: raise UsageError("expected `x: [[...]], y: [[...]], ornt: [u'.'], transcriptions: [u'...']`")
     xs, ys = (_floats(re.findall(_NUM, g), 'numbers') for g in m.groups()[:2])
-    if len(xs) != len(ys) or len(xs) < 3: raise ValueError(f'{len(xs)} x and {len(ys)} y values')
+    if len(xs) != len(ys) or len(xs) < 3: raise UsageError(f'{len(xs)} x and {len(ys)} y values')
     text, ornt = _py_str(m[4]), _py_str(m[3])
     return Word(text, list(zip(xs, ys)), text in ('#', DONT_CARE) or ornt == '#')
 
@@ -114,7 +114,7 @@ def parse_totaltext_line(line: str) -> Word:
         coords, text = line.split(',' + SPTS_TEXT_MARK, 1)
         return Word(text, _pairs(_floats(coords.split(','), 'numbers before `,####`')), text == DONT_CARE)
     parts = line.split(',', 32)
-    if len(parts) < 33: raise ValueError('expected 32 numbers (16 points) then the word, or `...,####word`')
+    if len(parts) < 33: raise UsageError('expected 32 numbers (16 points) then the word, or `...,####word`')
     return Word(parts[32], _pairs(_floats(parts[:32], '32 numbers (16 points)')), parts[32] == DONT_CARE)
 
 # %% ../nbs/02_formats.ipynb #4a78ed7f
@@ -126,7 +126,7 @@ def parse_ctw1500_line(line: str) -> Word:
         return Word(text, _pairs(_floats(coords.split(','), 'numbers before `,####`')), text == DONT_CARE)
     v = _floats(line.split(','), '28 coordinates then `,####word`, or 32 numbers')
     if len(v) == 32: return Word(DONT_CARE, [(v[0] + dx, v[1] + dy) for dx, dy in _pairs(v[4:])], True)
-    raise ValueError(f'expected `x1,y1,...,####word` or 32 numbers, got {len(v)} numbers and no `,####`')
+    raise UsageError(f'expected `x1,y1,...,####word` or 32 numbers, got {len(v)} numbers and no `,####`')
 
 def parse_ctw1500_box(box: ET.Element) -> Word:
     "One `<box>` of a CTW1500 XML file: `<label>` and `<segs>` (or the box rectangle when there are no segs)."
@@ -153,20 +153,20 @@ def _polyline_mid(pts) -> Point:
 
 def poly_center(poly) -> Point:
     "Average of the arc-length midpoints of the polygon's first and second half of vertices (official GT point)."
-    if len(poly) < 2: raise ValueError(f'poly_center needs at least 2 points, got {len(poly)}')
+    if len(poly) < 2: raise UsageError(f'poly_center needs at least 2 points, got {len(poly)}')
     h = len(poly) // 2
     (ax, ay), (bx, by) = _polyline_mid(poly[:h]), _polyline_mid(poly[h:])
     return ((ax + bx) / 2, (ay + by) / 2)
 
 def gt_point(polygon, rule: PointRule = 'poly_center') -> list[int]:
     "The official integer GT point of a polygon under `rule`."
-    if not polygon: raise ValueError('a word without a polygon has no GT point')
+    if not polygon: raise UsageError('a word without a polygon has no GT point')
     if rule == 'poly_center': x, y = poly_center(polygon)
     elif rule == 'box_center':
         xs, ys = [p[0] for p in polygon], [p[1] for p in polygon]
         x, y = (min(xs) + max(xs)) / 2, (min(ys) + max(ys)) / 2
     elif rule == 'first_vertex': x, y = polygon[0]
-    else: raise ValueError(f'unknown point rule {rule!r}; choose one of {PointRule.__args__}')
+    else: raise UsageError(f'unknown point rule {rule!r}; choose one of {PointRule.__args__}')
     return [int(x), int(y)]
 
 # %% ../nbs/02_formats.ipynb #23decd70
@@ -205,9 +205,9 @@ def _load(path) -> dict:
     path = Path(path)
     if not path.is_file(): raise FileNotFoundError(f'JSON file not found: {path}')
     try: d = json.loads(path.read_text(encoding='utf-8-sig'))
-    except ValueError as e: raise ValueError(f'{path}: not valid JSON ({e})') from None  # a syntax error, or a number of 4,300+ digits
-    except RecursionError: raise ValueError(f'{path}: nested too deeply to be a data set file') from None
-    if not isinstance(d, dict): raise ValueError(f'{path}: expected a JSON object {{image path: ...}}, got {type(d).__name__}')
+    except ValueError as e: raise UsageError(f'{path}: not valid JSON ({e})') from None  # a syntax error, or a number of 4,300+ digits
+    except RecursionError: raise UsageError(f'{path}: nested too deeply to be a data set file') from None
+    if not isinstance(d, dict): raise UsageError(f'{path}: expected a JSON object {{image path: ...}}, got {type(d).__name__}')
     return d
 
 def _finite(x) -> bool:
@@ -218,26 +218,26 @@ def _finite(x) -> bool:
 
 def _check_lists(path, key, v: dict, names) -> None:
     if not isinstance(v, dict) or any(not isinstance(v.get(n), list) for n in names):
-        raise ValueError(f'{path}: entry {key!r} must be an object with lists {", ".join(names)}')
+        raise UsageError(f'{path}: entry {key!r} must be an object with lists {", ".join(names)}')
     lens = {n: len(v[n]) for n in (*names, *(['polygons'] if 'polygons' in v else []))}
-    if len(set(lens.values())) > 1: raise ValueError(f'{path}: entry {key!r} has lists of different lengths {lens}')
+    if len(set(lens.values())) > 1: raise UsageError(f'{path}: entry {key!r} has lists of different lengths {lens}')
     if 'points' in v and any(not isinstance(p, list) or len(p) != 2 or not all(map(_finite, p)) for p in v['points']):
         bad = next(p for p in v['points'] if not isinstance(p, list) or len(p) != 2 or not all(map(_finite, p)))
-        raise ValueError(f'{path}: entry {key!r}: point {bad!r}: every point must be [x, y], two finite numbers')
+        raise UsageError(f'{path}: entry {key!r}: point {bad!r}: every point must be [x, y], two finite numbers')
     for poly in v.get('polygons') or ():
         if not isinstance(poly, list) or len(poly) < 3 or any(not isinstance(p, list) or len(p) != 2 or not all(map(_finite, p)) for p in poly):
-            raise ValueError(f'{path}: entry {key!r}: polygon {poly!r}: a polygon is a list of at least 3 [x, y] '
+            raise UsageError(f'{path}: entry {key!r}: polygon {poly!r}: a polygon is a list of at least 3 [x, y] '
                              f'points of finite numbers')
     if 'scores' in v and not all(map(_finite, v['scores'])):
-        raise ValueError(f"{path}: entry {key!r}: score {next(s for s in v['scores'] if not _finite(s))!r}: scores must be finite numbers")
-    if not all(isinstance(t, str) for t in v['text']): raise ValueError(f'{path}: entry {key!r}: every text must be a string')
+        raise UsageError(f"{path}: entry {key!r}: score {next(s for s in v['scores'] if not _finite(s))!r}: scores must be finite numbers")
+    if not all(isinstance(t, str) for t in v['text']): raise UsageError(f'{path}: entry {key!r}: every text must be a string')
 
 def load_annotations(path) -> dict[str, list[str]]:
     "Read official annotations `{image path: [words]}`."
     d = _load(path)
     for k, v in d.items():
         if not isinstance(v, list) or not all(isinstance(w, str) for w in v):
-            raise ValueError(f'{path}: entry {k!r} must be a list of words (strings)')
+            raise UsageError(f'{path}: entry {k!r} must be a list of words (strings)')
     return d
 
 def load_eval_gts(path) -> dict:
@@ -286,19 +286,19 @@ def load_spts_annotations(path) -> dict:
     "SPTS's COCO-style training file as `{file_name: {text, points, polygons}}` (the Béziers' control points as polygons)."
     d = _load(path)
     if not isinstance(d.get('images'), list) or not isinstance(d.get('annotations'), list):
-        raise ValueError(f"{path}: SPTS's annotations have the lists `images` and `annotations`")
+        raise UsageError(f"{path}: SPTS's annotations have the lists `images` and `annotations`")
     try:
         names = {im['id']: im['file_name'] for im in d['images']}
         out = {n: {'text': [], 'points': [], 'polygons': []} for n in names.values()}
         for i, a in enumerate(d['annotations']):
             pts, rec = a['bezier_pts'], a['rec']
             if len(pts) != 16 or not all(map(_finite, pts)) or not all(isinstance(c, int) and 0 <= c <= SPTS_REC_PAD for c in rec):
-                raise ValueError(f'annotation {i}: `bezier_pts` must be 16 finite numbers, `rec` integers 0..96')
+                raise UsageError(f'annotation {i}: `bezier_pts` must be 16 finite numbers, `rec` integers 0..96')
             v = out[names[a['image_id']]]
             v['text'].append(spts_rec_text(rec)); v['points'].append(bezier_point(pts))
             v['polygons'].append([list(p) for p in zip(pts[0:16:2], pts[1:16:2])])
-    except (KeyError, TypeError) as e: raise ValueError(f'{path}: not an SPTS annotation file ({type(e).__name__}: {e})') from None
-    except ValueError as e: raise ValueError(f'{path}: {e}') from None
+    except (KeyError, TypeError) as e: raise UsageError(f'{path}: not an SPTS annotation file ({type(e).__name__}: {e})') from None
+    except ValueError as e: raise UsageError(f'{path}: {e}') from None
     return out
 
 def load_points(path) -> dict:

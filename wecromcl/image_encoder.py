@@ -11,7 +11,7 @@ from pathlib import Path
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from .core import Config, asset, read_checkpoint
+from .core import Config, UsageError, asset, read_checkpoint
 from .msda import MSDeformAttn
 
 # %% auto #0
@@ -123,7 +123,7 @@ def load_imagenet(backbone: ResNet, path) -> ResNet:
     unexpected = sorted(set(sd) - set(own))
     bad = sorted(k for k in set(own) & set(sd) if tuple(own[k].shape) != tuple(sd[k].shape))
     if missing or unexpected or bad:
-        raise ValueError(f'{path} is not a ResNet matching this backbone: missing {missing[:5]} ({len(missing)}), '
+        raise UsageError(f'{path} is not a ResNet matching this backbone: missing {missing[:5]} ({len(missing)}), '
                          f'unexpected {unexpected[:5]} ({len(unexpected)}), shape mismatch {bad[:5]} ({len(bad)})')
     backbone.load_state_dict(sd, strict=False)  # strict up to the counters: checked above
     return backbone
@@ -259,8 +259,8 @@ class ImageEncoder(nn.Module):
 
     def _build_image_encoder(self, cfg: ImageEncoderConfig, imagenet=None):
         "Create the parts on `self` under their official names (also used by `WeCromCL`)."
-        if cfg.use_stride not in (4, 8): raise ValueError(f'use_stride must be 4 or 8, not {cfg.use_stride}')
-        if cfg.d_model % cfg.gn_groups: raise ValueError(f'3·branch_dim ({cfg.d_model}) must be a multiple of gn_groups ({cfg.gn_groups})')
+        if cfg.use_stride not in (4, 8): raise UsageError(f'use_stride must be 4 or 8, not {cfg.use_stride}')
+        if cfg.d_model % cfg.gn_groups: raise UsageError(f'3·branch_dim ({cfg.d_model}) must be a multiple of gn_groups ({cfg.gn_groups})')
         self.image_cfg = cfg
         self.backbone = ResNet(cfg.layers, cfg.width, cfg.num_classes)
         if imagenet is not None: load_imagenet(self.backbone, imagenet)

@@ -4,7 +4,7 @@
 
 # %% ../nbs/10_learner.ipynb #8c23ad01
 from __future__ import annotations
-import copy, math, os
+import copy, math
 from dataclasses import dataclass
 from functools import partial
 from typing import Literal, Sequence
@@ -12,8 +12,8 @@ import numpy as np
 import torch
 from fastai.basics import DataLoader, DataLoaders, Learner, Callback, Adam, SGD, AvgMetric, Metric, L
 from fastai.callback.schedule import ParamScheduler
-from .core import (EASY_SEED_OFFSET, STREAM_AUGMENT, STREAM_TRAIN_BATCH, STREAM_VALID_BATCH, Config, eval_mode,
-                           model_device, unwrapped)
+from .core import (EASY_SEED_OFFSET, STREAM_AUGMENT, STREAM_TRAIN_BATCH, STREAM_VALID_BATCH, Config,
+                           UsageError, eval_mode, model_device, unwrapped)
 from .charset import encode
 from .formats import Sample, sample_key, to_eval_gts
 from .readers import sample_image
@@ -24,16 +24,16 @@ from .objective import (BatchSample, add_in_image_negatives, char_presence, nega
                                 stage1_contrastive, stage1_loss)
 from .transforms import normalize_image, pad_images, random_resize, train_augment
 from .checkpoint import init_image_side
-from .run import EpochSeed, FiniteLoss
+from .run import EpochSeed, FiniteLoss, default_workers
 from .locate import locate_dataset
 from . import viz
 from .metric import PROBE_WORDS, evaluate_anchors, map_spread, spread_kept, text_collapsed, text_spread
 
 # %% auto #0
 __all__ = ['GENERATOR_DRAWS', 'TrainConfig', 'text_recipe', 'valid_plan', 'generator_negatives', 'image_positives', 'Stage1DL',
-           'default_workers', 'stage1_dls', 'Stage1DataLoaders', 'AnchorHmean', 'CollapseProbe', 'Stage1Learner',
-           'new_model', 'stage1_learner', 'freeze_text', 'TextFreeze', 'text_splitter', 'TextRate', 'poly_rate',
-           'fit_stage1', 'float_output', 'Stage1MixedPrecision', 'Stage1Preds']
+           'stage1_dls', 'Stage1DataLoaders', 'AnchorHmean', 'CollapseProbe', 'Stage1Learner', 'new_model',
+           'stage1_learner', 'freeze_text', 'TextFreeze', 'text_splitter', 'TextRate', 'poly_rate', 'fit_stage1',
+           'float_output', 'Stage1MixedPrecision', 'Stage1Preds']
 
 # %% ../nbs/10_learner.ipynb #bcbd9659
 @dataclass
@@ -46,7 +46,7 @@ class TrainConfig(Config):
     p_jitter: float = 0.5              # ColorJitter probability (brightness/contrast/saturation 0.5, hue 0.5)
     bs: int = 16                       # images per batch
     n_neg: int = 16                    # negatives per image, from the vocabulary
-    negatives: Literal['vocab', 'generator'] = 'vocab'  # drawn uniformly from the vocabulary (official), or as `--data synth` draws its words
+    negatives: Literal['vocab', 'generator'] = 'vocab'  # drawn uniformly from the vocabulary (official), or as `--synth` draws its words
     official_sampling: bool = False    # the official (case-sensitive, one-sided) batch rules of `sample_batch`
     positives: Literal['one', 'all'] = 'one'  # one unique positive per image (official), or every word of every image
     epoch_len: int = 100               # batches per epoch (the data is drawn at random: an epoch is a bookkeeping unit)
@@ -57,7 +57,7 @@ class TrainConfig(Config):
     mom: float = 0.9                   # SGD momentum
     seed: int = 0                      # everything random (init, batches, augmentation) follows from it
     val_max_side: int = -1             # test-time long side for the anchor metric (-1: `size`)
-    synth: str = 'official'            # `SynthConfig` preset drawn by `--data synth` (and for its held-out images)
+    synth: str = 'official'            # `SynthConfig` preset drawn by `train --synth` (and for its held-out images)
     curriculum: float = 0.0            # share of the run over which `easy` generator images give way (0: none, official)
     easy_end: float = 0.15             # share of `easy` images left once the curriculum is over
     in_image_negatives: bool = False   # an image's other words lead its negatives (not official)
@@ -105,7 +105,7 @@ def generator_negatives(words: Sequence[str], cfg: SynthConfig, n: int, rng: np.
         w = sample_text(rng, cfg)
         if w.lower() not in seen: seen.add(w.lower()); out.append(w)
         if len(out) == n: return out
-    raise ValueError(f'the generator gave {len(out)} distinct words in {GENERATOR_DRAWS * n} draws, fewer than the {n} negatives needed')
+    raise UsageError(f'the generator gave {len(out)} distinct words in {GENERATOR_DRAWS * n} draws, fewer than the {n} negatives needed')
 
 def image_positives(d: dict) -> list[list[str]]:
     "The positives each image of a drawn batch (`Stage1DL.draw`) shows."
@@ -118,9 +118,9 @@ class Stage1DL(DataLoader):
     def __init__(self, source, cfg: TrainConfig, vocab=None, n_batches: int | None = None, train: bool = True,
                  seed: int | None = None, **kwargs):
         if cfg.positives == 'all' and cfg.in_image_negatives:
-            raise ValueError("in_image_negatives=True needs positives='one': with 'all' an image's other words are positives")
+            raise UsageError("in_image_negatives=True needs positives='one': with 'all' an image's other words are positives")
         if cfg.negatives == 'generator' and not isinstance(source, SynthDataset):
-            raise ValueError("negatives='generator' draws them as the synthetic generator draws its words: it needs --data synth")
+            raise UsageError("negatives='generator' draws them as the synthetic generator draws its words: it needs --synth")
         self.source, self.cfg, self.train, self.epoch, self.n_epoch = source, cfg, train, 0, 1
         self._easy = (SynthDataset(SynthConfig.preset('easy'), source.seed + EASY_SEED_OFFSET, len(source))  # the curriculum's images
                       if train and cfg.curriculum > 0 and isinstance(source, SynthDataset) else None)
@@ -207,19 +207,13 @@ class Stage1DL(DataLoader):
         return fig
 
 # %% ../nbs/10_learner.ipynb #41830555
-def default_workers(device=None) -> int:
-    "Processes that draw training batches: on a GPU all cores but one (at most 8); on a CPU, a quarter of the cores beyond 2."
-    cores = os.cpu_count() or 1
-    if torch.device(device or 'cpu').type == 'cuda': return min(8, cores - 1)
-    return 0 if cores <= 2 else min(8, cores // 4)  # on 2 cores a worker slows the steps more than it saves (`bench train`)
-
 def stage1_dls(train_source, valid_source=None, cfg: TrainConfig | None = None, vocab=None, n_valid: int | None = None,
                device=None, workers: int | None = None) -> DataLoaders:
     "Train (augmented; drawn in `workers` processes, default `default_workers(device)`) and validation (fixed) stage-1 loaders."
     cfg = cfg or TrainConfig.preset('tiny')
     pool = negative_pool(load_vocabulary() if vocab is None else vocab)
     workers = default_workers(device) if workers is None else workers
-    if workers < 0: raise ValueError(f'workers must be >= 0, not {workers}')
+    if workers < 0: raise UsageError(f'workers must be >= 0, not {workers}')
     train = Stage1DL(train_source, cfg, pool, train=True, device=device, num_workers=workers)
     if valid_source is None or len(valid_source) == 0: valid_source, n_valid = train_source, 1
     vcfg, nv = valid_plan(cfg, len(valid_source), n_valid)
@@ -382,7 +376,7 @@ def fit_stage1(learn: Learner, n_epoch: int, lr: float | None = None, start_epoc
     cfg = learn.train_cfg
     lr = lr or cfg.lr
     if cfg.schedule == 'one_cycle': return learn.fit_one_cycle(n_epoch, lr, wd=cfg.wd, start_epoch=start_epoch, cbs=cbs)
-    if cfg.schedule != 'poly': raise ValueError(f"schedule must be 'one_cycle' or 'poly', not {cfg.schedule!r}")
+    if cfg.schedule != 'poly': raise UsageError(f"schedule must be 'one_cycle' or 'poly', not {cfg.schedule!r}")
     sched = ParamScheduler({'lr': partial(poly_rate, lr)})
     return learn.fit(n_epoch, lr, wd=cfg.wd, start_epoch=start_epoch, cbs=[sched] + list(cbs or []))
 
@@ -408,7 +402,7 @@ class Stage1MixedPrecision(MixedPrecision):
         dev = next(self.model.parameters()).device.type
         dtype = torch.bfloat16 if self.amp_mode == AMPMode.BF16 else torch.float16
         if dev == 'cuda' and dtype == torch.bfloat16 and not torch.cuda.is_bf16_supported():
-            raise ValueError('this GPU has no bfloat16: use to_fp16()')
+            raise UsageError('this GPU has no bfloat16: use to_fp16()')
         self.kwargs['enabled'] = dtype == torch.float16   # bf16 has fp32's range: no loss scaling
         self.autocast, self.learn.scaler, self.scales = torch.autocast(dev, dtype), GradScaler(dev, **self.kwargs), L()
     def after_pred(self): self.learn.pred = float_output(self.pred)

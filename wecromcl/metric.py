@@ -10,7 +10,7 @@ from typing import Sequence
 import numpy as np
 import torch
 import torch.nn.functional as F
-from .core import check_not_input, eval_mode, model_device, save_json
+from .core import UsageError, check_not_input, eval_mode, model_device, save_json
 from .formats import Sample, load_eval_gts, load_results, sample_key, to_eval_gts
 from .readers import check_image, image_size, sample_image
 from .transforms import prepare_image
@@ -25,7 +25,7 @@ __all__ = ['OFFICIAL_THRESHOLDS', 'PROBE_WORDS', 'COLLAPSE_COS', 'COLLAPSE_KEEP'
 # %% ../nbs/09d_metric.ipynb #106815b1
 OFFICIAL_THRESHOLDS = (0.0, 0.01, 0.02, 0.03, 0.04, 0.05)
 
-class MissingGTError(KeyError, ValueError):
+class MissingGTError(KeyError, UsageError):
     "A result image is not in the GT file (the official script raises KeyError)."
     def __str__(self): return str(self.args[0]) if self.args else ''
 
@@ -82,7 +82,7 @@ def random_result(words: dict,   # {image: [words]} (annotation format) or {imag
     out = {}
     for img, v in words.items():
         texts = list(v['text'] if isinstance(v, dict) else v)
-        if img not in sizes: raise ValueError(f'no image size given for {img!r}')
+        if img not in sizes: raise UsageError(f'no image size given for {img!r}')
         w, h = sizes[img]
         pts = rng.uniform(0, 1, (len(texts), 2)) * np.array([w, h], dtype=np.float64)
         out[img] = {'text': texts, 'points': pts.tolist(), 'scores': [1.0] * len(texts)}
@@ -100,7 +100,7 @@ def point_in_polygon_rate(result: dict,  # {image: {text, points, scores}}
     inside = total = 0
     for img, r in result.items():
         g = gts[img]
-        if 'polygons' not in g: raise ValueError(f'GT entry {img!r} has no "polygons"')
+        if 'polygons' not in g: raise UsageError(f'GT entry {img!r} has no "polygons"')
         polys: dict[str, list] = {}
         for t, poly in zip(g['text'], g['polygons']):
             if len(poly) < 3: continue

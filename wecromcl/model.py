@@ -11,7 +11,7 @@ from typing import NamedTuple
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from .core import Config
+from .core import Config, UsageError
 from .charset import CHARS, encode
 from .image_encoder import ImageEncoder, ImageEncoderConfig
 from .text_encoder import TextEncoder, TextEncoderConfig
@@ -74,7 +74,7 @@ class WeCromCL(ImageEncoder, TextEncoder):
         nn.Module.__init__(self)
         cfg = cfg or WeCromCLConfig.preset('official')
         if cfg.image.out_dim != cfg.text.embed_dim:
-            raise ValueError(f'image out_dim ({cfg.image.out_dim}) must equal text embed_dim ({cfg.text.embed_dim})')
+            raise UsageError(f'image out_dim ({cfg.image.out_dim}) must equal text embed_dim ({cfg.text.embed_dim})')
         self.cfg = cfg
         self._build_image_encoder(cfg.image, imagenet)
         self._build_text_encoder(cfg.text)

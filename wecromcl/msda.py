@@ -9,6 +9,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from .install import extension_error, load_extension, op_backends
+from .core import UsageError
+
 
 # %% auto #0
 __all__ = ['OP_DEVICES', 'OP_DTYPES', 'ms_deform_attn_reference', 'check_shapes', 'check_inputs', 'cuda_unavailable',
@@ -192,7 +194,7 @@ class MSDeformAttn(nn.Module):
     "Multi-scale deformable attention layer (Deformable-DETR), parameter names as in the official checkpoint."
     def __init__(self, d_model: int = 256, n_levels: int = 4, n_heads: int = 8, n_points: int = 4):
         super().__init__()
-        if d_model % n_heads: raise ValueError(f'd_model ({d_model}) must be divisible by n_heads ({n_heads})')
+        if d_model % n_heads: raise UsageError(f'd_model ({d_model}) must be divisible by n_heads ({n_heads})')
         self.d_model, self.n_levels, self.n_heads, self.n_points = d_model, n_levels, n_heads, n_points
         self.sampling_offsets = nn.Linear(d_model, n_heads * n_levels * n_points * 2)
         self.attention_weights = nn.Linear(d_model, n_heads * n_levels * n_points)

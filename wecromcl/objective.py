@@ -11,6 +11,8 @@ import torch
 import torch.nn.functional as F
 from .charset import VOCAB_SIZE, encode
 from .model import pair_logits
+from .core import UsageError
+
 
 # %% auto #0
 __all__ = ['candidate_texts', 'contrastive_loss', 'char_presence', 'char_presence_loss', 'add_in_image_negatives',
@@ -132,16 +134,16 @@ def sample_negatives(words: Sequence[str],  # the image's words (raw)
     "`n` negative words for an image with `words`."
     pool, rng = negative_pool(vocab), _rng(rng)
     if official_sampling:
-        if not pool.words: raise ValueError('the negative vocabulary is empty')
+        if not pool.words: raise UsageError('the negative vocabulary is empty')
         drawn = {pool.words[i] for i in rng.integers(0, len(pool.words), n_draws)}
         cands = sorted(drawn - set(words))  # sorted: a set has no reproducible order (and Python >= 3.11 refuses it)
         if len(cands) < n:
-            raise ValueError(f'official sampling: only {len(cands)} distinct candidates in {n_draws} draws from a '
+            raise UsageError(f'official sampling: only {len(cands)} distinct candidates in {n_draws} draws from a '
                              f'vocabulary of {len(pool.words)} words, fewer than the {n} negatives needed')
         return [cands[i] for i in rng.choice(len(cands), n, replace=False)]
     excl = {pool.index[w.lower()] for w in words if w.lower() in pool.index}
     if len(pool.unique) - len(excl) < n:
-        raise ValueError(f'vocabulary too small: {len(pool.unique)} distinct (lower-cased) words, {len(excl)} of them '
+        raise UsageError(f'vocabulary too small: {len(pool.unique)} distinct (lower-cased) words, {len(excl)} of them '
                          f'written in the image, fewer than the {n} negatives needed')
     idx = rng.choice(len(pool.unique), min(len(pool.unique), n + len(excl)), replace=False)
     return [pool.unique[i] for i in idx if i not in excl][:n]
@@ -177,14 +179,14 @@ def sample_batch(word_lists: Sequence[Sequence[str]],  # the words of every imag
                  ) -> BatchSample:
     "Draw B images with unique positives and `n_neg` negatives each (see the rules above)."
     rng, pool, n_img = _rng(rng), negative_pool(vocab), len(word_lists)
-    if batch_size < 1: raise ValueError(f'batch_size must be >= 1, not {batch_size}')
-    if positives not in ('one', 'all'): raise ValueError(f"positives must be 'one' or 'all', not {positives!r}")
+    if batch_size < 1: raise UsageError(f'batch_size must be >= 1, not {batch_size}')
+    if positives not in ('one', 'all'): raise UsageError(f"positives must be 'one' or 'all', not {positives!r}")
     if positives == 'all':
-        if official_sampling: raise ValueError("positives='all' has no official rule: official_sampling must be False")
+        if official_sampling: raise UsageError("positives='all' has no official rule: official_sampling must be False")
         return _sample_all_words(word_lists, batch_size, pool, n_neg, rng)
     idx, pos, neg, skipped = [], [], [], 0
     if official_sampling:
-        if n_img == 0: raise ValueError('no images to sample from')
+        if n_img == 0: raise UsageError('no images to sample from')
         taken: set[str] = set()
         limit = max_draws or 100 * batch_size + 10 * n_img
         for _ in range(limit):
@@ -196,7 +198,7 @@ def sample_batch(word_lists: Sequence[Sequence[str]],  # the words of every imag
             neg.append(sample_negatives(word_lists[i], pool, n_neg, rng, official_sampling=True))
             taken |= set(word_lists[i])
         if len(idx) < batch_size:
-            raise ValueError(f'official sampling: only {len(idx)} of {batch_size} images accepted after {limit} draws '
+            raise UsageError(f'official sampling: only {len(idx)} of {batch_size} images accepted after {limit} draws '
                              f'({skipped} skipped); the images share too many words for this batch size')
         return BatchSample(idx, pos, neg, skipped)
     taken_l: set[str] = set()  # lower-cased words of the accepted images
@@ -212,7 +214,7 @@ def sample_batch(word_lists: Sequence[Sequence[str]],  # the words of every imag
         neg.append(sample_negatives(word_lists[i], pool, n_neg, rng))
         taken_l |= first.keys(); pos_l.add(key)
     if len(idx) < batch_size:
-        raise ValueError(f'cannot build a batch of {batch_size}: only {len(idx)} of {n_img} images are compatible '
+        raise UsageError(f'cannot build a batch of {batch_size}: only {len(idx)} of {n_img} images are compatible '
                          f'({skipped} skipped because all their words were taken or they hold another positive)')
     return BatchSample(idx, pos, neg, skipped)
 
@@ -225,7 +227,7 @@ def _sample_all_words(word_lists, batch_size: int, pool: NegativePool, n_neg: in
         if word_lists[i]: idx.append(i)
         else: skipped += 1
     if len(idx) < batch_size:
-        raise ValueError(f'cannot build a batch of {batch_size}: only {len(idx)} of {len(word_lists)} images have a word')
+        raise UsageError(f'cannot build a batch of {batch_size}: only {len(idx)} of {len(word_lists)} images have a word')
     first: dict[str, str] = {}   # lower-cased word -> first raw form, in batch order
     for i in idx:
         for w in word_lists[i]: first.setdefault(w.lower(), w)
@@ -255,7 +257,7 @@ def stage1_loss(pred, target=None, presence=None, char_weight: float = 0., unifo
     holds = _holds(target)
     loss = contrastive_loss(stage1_logits(pred), holds)
     if char_weight:
-        if getattr(pred, 'chars', None) is None: raise ValueError('char_loss > 0 needs a model with char_head=True')
+        if getattr(pred, 'chars', None) is None: raise UsageError('char_loss > 0 needs a model with char_head=True')
         loss = loss + char_weight * char_presence_loss(pred.chars.float(), presence)
     if uniformity: loss = loss + uniformity * text_uniformity(batch_texts(pred.text, None if holds is None else holds.shape[1]))
     return loss

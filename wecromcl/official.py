@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from pathlib import Path
 import torch
 import yaml
-from .core import MAX_CONFIG_SIZE, read_checkpoint
+from .core import MAX_CONFIG_SIZE, UsageError, read_checkpoint
 from .charset import OFFICIAL_ALPHABET
 from .model import WeCromCL, WeCromCLConfig
 
@@ -44,7 +44,7 @@ def load_official(path, config: WeCromCLConfig | None = None, map_location='cpu'
     cfg = config or WeCromCLConfig.preset('official')
     with torch.device('meta'): model = WeCromCL(cfg)
     msg = state_dict_mismatch(model.state_dict(), sd)
-    if msg: raise ValueError(f'{name} does not match the WeCromCL model ({len(sd)} entries in the file, '
+    if msg: raise UsageError(f'{name} does not match the WeCromCL model ({len(sd)} entries in the file, '
                              f'{len(model.state_dict())} expected): {msg}')
     model.load_state_dict(sd, strict=True, assign=True)
     return model.eval()
@@ -64,11 +64,11 @@ def read_yaml(path) -> dict:
     try:
         text = path.read_text()
         if any(isinstance(e, yaml.AliasEvent) for e in yaml.parse(text, Loader=yaml.SafeLoader)):
-            raise ValueError(f'{path}: YAML aliases (*name) are not read: a config has no need of them, and they can '
+            raise UsageError(f'{path}: YAML aliases (*name) are not read: a config has no need of them, and they can '
                              f'loop or expand without bound')
         d = yaml.safe_load(text)
-    except yaml.YAMLError as e: raise ValueError(f'{path}: not valid YAML ({str(e).splitlines()[0]})') from None
-    if d is not None and not isinstance(d, dict): raise ValueError(f'{path}: expected a mapping, got a {type(d).__name__}')
+    except yaml.YAMLError as e: raise UsageError(f'{path}: not valid YAML ({str(e).splitlines()[0]})') from None
+    if d is not None and not isinstance(d, dict): raise UsageError(f'{path}: expected a mapping, got a {type(d).__name__}')
     return _floats(d or {})
 
 def _merge(base: dict, over: dict) -> dict:
@@ -86,10 +86,10 @@ def official_yaml_settings(path, _seen: tuple = ()) -> dict:
     "The official config at `path` merged over its `_base_` (recursively), as a plain dict."
     path = Path(path)
     if not path.is_file(): raise FileNotFoundError(f'config not found: {path}')
-    if path.resolve() in _seen: raise ValueError(f'{_seen[-1]}: its _base_ chain comes back to {path}')
+    if path.resolve() in _seen: raise UsageError(f'{_seen[-1]}: its _base_ chain comes back to {path}')
     d = read_yaml(path)
     for k in ('model', 'data', 'trainer'):
-        if not isinstance(d.get(k) or {}, dict): raise ValueError(f'{path}: {k} must be a mapping, not {d[k]!r}')
+        if not isinstance(d.get(k) or {}, dict): raise UsageError(f'{path}: {k} must be a mapping, not {d[k]!r}')
     base = d.pop('_base_', None)
     return _merge(official_yaml_settings(_find_base(base, path), (*_seen, path.resolve())), d) if base else d
 
@@ -103,8 +103,8 @@ def config_from_official_yaml(path) -> tuple[WeCromCLConfig, dict]:
     for where, d, keys in (('model', m, YAML_SIZES), ('data', data, ('vocab_size',)), ('', s, ('max_text_length',))):
         for k in keys:
             if k in d and not (isinstance(d[k], int) and not isinstance(d[k], bool) and 0 < d[k] <= MAX_CONFIG_SIZE):  # refused before allocating
-                raise ValueError(f"{path}: {where + '.' if where else ''}{k} {d[k]!r}: must be a whole number from 1 to {MAX_CONFIG_SIZE}")
-    if m.get('backbone', 'resnet50') != 'resnet50': raise ValueError(f"{path}: model.backbone {m['backbone']!r} is not supported (resnet50 only)")
+                raise UsageError(f"{path}: {where + '.' if where else ''}{k} {d[k]!r}: must be a whole number from 1 to {MAX_CONFIG_SIZE}")
+    if m.get('backbone', 'resnet50') != 'resnet50': raise UsageError(f"{path}: model.backbone {m['backbone']!r} is not supported (resnet50 only)")
     cfg = WeCromCLConfig.preset('official')
     embed = m.get('embed_dim', cfg.text.embed_dim)
     image = cfg.image.replace(use_stride=m.get('use_stride', cfg.image.use_stride), out_dim=embed,

@@ -4,7 +4,7 @@
 
 # %% ../nbs/25_pipeline.ipynb #f8b3ad8c
 from __future__ import annotations
-import random, re, sys, time
+import random, sys, time
 from collections import Counter
 from pathlib import Path
 from typing import Literal
@@ -16,7 +16,8 @@ from .transforms import Benchmark
 from .formats import load_eval_gts
 from .readers import check_image, read_image
 from .e2e import E2E_FIGURES, e2e_metric
-from .run import Checkpoint, TimeBudget, numpy_rng_state, plain_state, restore_checkpoint, resumed_settings, whole_epochs
+from .run import (Checkpoint, TimeBudget, numpy_rng_state, plain_state, restore_checkpoint, resumed_settings,
+                          run_checkpoint, synth_source, whole_epochs)
 from .anchors import Peak
 from .locate import locate
 from .spot import spot_images
@@ -24,13 +25,13 @@ from .checkpoint import load_checkpoint
 from .spotter import (SPOTTER_FORMAT, Spotter, SpotterBackbone, SpotterConfig, SpotterPreset, backbone_weights,
                               init_from_stage1, load_spotter, save_spotter)
 from .spotter_learner import PointDataset, SpotterTrainConfig, fit_spotter, looks, spotter_dls, spotter_learner
-from .synth import SYNTH_STREAM, SynthConfig, SynthDataset, SynthPreset, write_synth
+from .synth import SynthConfig, SynthDataset, SynthPreset, write_synth
 from .train import EpochTable, RunLog, Throughput, keep_epochs
 
 # %% auto #0
-__all__ = ['SPOTTER_RUN_FILES', 'SPOTTER_EPOCHS', 'LEGACY_TRAIN', 'pseudo_label', 'point_source', 'run_checkpoint',
-           'finished_spotter_run', 'SpotterCheckpoint', 'random_stem_warning', 'train_spotter', 'spotter_result',
-           'spotter_e2e', 'trivial_result', 'bench_spotter']
+__all__ = ['SPOTTER_RUN_FILES', 'SPOTTER_EPOCHS', 'LEGACY_TRAIN', 'pseudo_label', 'point_source', 'finished_spotter_run',
+           'SpotterCheckpoint', 'random_stem_warning', 'train_spotter', 'spotter_result', 'spotter_e2e',
+           'trivial_result', 'bench_spotter']
 
 # %% ../nbs/25_pipeline.ipynb #1d8b8a18
 def pseudo_label(*,
@@ -48,12 +49,6 @@ def pseudo_label(*,
     return locate(ckpt=ckpt, ann=ann, img_root=img_root, out=out, vis=vis, dataset=dataset, peak=peak, device=device)
 
 # %% ../nbs/25_pipeline.ipynb #1d53763e
-def _synth_spec(spec: str, seed: int) -> SynthDataset:
-    m = re.fullmatch(r'(\w+)(?::([1-9]\d*))?', spec)
-    if not m or m[1] not in SynthConfig.presets():
-        raise UsageError(f'--synth {spec}: must be PRESET or PRESET:N (N images), PRESET one of {SynthConfig.presets()}')
-    return SynthDataset(SynthConfig.preset(m[1]), seed=seed, n=int(m[2] or SYNTH_STREAM))
-
 def _as_list(v) -> list | None: return [v] if isinstance(v, (str, Path)) else v
 
 def point_source(points: str, labels: str | list[str] | None, img_root: str | list[str] | None, synth: str | None, seed: int = 0,
@@ -64,7 +59,7 @@ def point_source(points: str, labels: str | list[str] | None, img_root: str | li
     if synth is not None:
         if points != 'gt' or labels is not None: raise UsageError('--synth trains on ground-truth points: use --points gt, no --labels')
         check_arg(val >= 1, 'val', val, 'at least 1 with --synth')
-        train = _synth_spec(synth, seed)
+        train = synth_source(synth, seed)
         return PointDataset(train), PointDataset(SynthDataset(train.cfg, seed + VAL_SEED_OFFSET, val))
     if labels is None or img_root is None:
         raise UsageError(f"--points {points} needs --labels {'GTS' if points == 'gt' else 'RESULT'}.json and --img-root DIR"
@@ -75,23 +70,11 @@ def point_source(points: str, labels: str | list[str] | None, img_root: str | li
     if weights is not None and len(weights) != len(labels): raise UsageError(f'--weights: {len(weights)} for {len(labels)} --labels files')
     sources = [PointDataset.from_json(f, r) for f, r in zip(labels, roots)]
     for f, s in zip(labels, sources):
-        if not len(s): raise ValueError(f'{f}: no images')
+        if not len(s): raise UsageError(f'{f}: no images')
     return (sources[0] if len(sources) == 1 else PointDataset.mix(sources, weights)), None
 
 SPOTTER_RUN_FILES = ('spotter.pth', 'checkpoint.pth', 'log.csv', 'losses.json')  # what a spotter run folder holds
 SPOTTER_EPOCHS = 10  # `train-spotter`'s epochs when none are asked
-
-def run_checkpoint(out: Path, files: tuple, resume: bool, overwrite: bool,
-                   fmt: str,  # the checkpoint format of this kind of run: another kind's run folder is refused
-                   ) -> dict | None:
-    "The checkpoint.pth a `--resume` continues (None for a new run); an error where `out` holds a run and neither is asked."
-    if resume and overwrite: raise UsageError('--resume continues the run in --out, --overwrite replaces it: give one')
-    held = [f for f in files if (out/f).exists()]
-    if held and not (resume or overwrite):
-        raise UsageError(f"{out} already holds a run ({', '.join(held)}): --resume continues it, --overwrite starts it again")
-    if not resume: return None
-    if not (out/'checkpoint.pth').is_file(): raise FileNotFoundError(f'--resume: no checkpoint.pth in {out}')
-    return load_checkpoint(out/'checkpoint.pth', fmt)
 
 LEGACY_TRAIN = {'p_crop': 0.0, 'schedule': 'one_cycle', 'sqr_mom': 0.99}  # how a run saved before these settings existed trained
 
@@ -147,7 +130,7 @@ def train_spotter(*,
                   overwrite: bool = False,      # start again in an --out that already holds a run (replaces its files)
                   seed: int = 0,                # seed of the batches and the initial weights
                   device: str | None = None,    # torch device (default: cuda when available, else cpu)
-                  workers: int = 0,             # processes drawing batches
+                  workers: int | None = None,   # processes drawing batches (default: `default_workers` of the device)
                   precision: Literal['fp32', 'bf16', 'fp16'] = 'fp32',  # bf16: autocast on any device; fp16: CUDA only
                   ) -> Path:
     "Train the spotter (SPTS) on ground-truth or pseudo points; write spotter.pth."
@@ -249,7 +232,7 @@ def bench_spotter(json: str | None = None,   # also write the result to this JSO
                   preset: SpotterPreset = 'tiny',  # spotter model and recipe preset (both spotters)
                   backbone_init: str | None = None,  # ResNet weights both spotters start from: `shipped` (the kit's reader) or pretrain-reader's body.pth
                   seed: int = 0,
-                  workers: int = 0,          # processes drawing each spotter's training batches
+                  workers: int | None = None,  # processes drawing each spotter's batches (default: `default_workers` of the device)
                   ) -> dict:
     "The spotter trained on GT points vs on stage-1 pseudo points, same budget, end-to-end Hmean on held-out images."
     check_numbers(epochs=epochs, epoch_len=epoch_len, n_eval=n_eval, workers=workers)

@@ -21,9 +21,10 @@ from .core import (Config, UsageError, check_numbers, checkpoint_config, default
                            remove_stale_temporaries, save_tensors)
 from .formats import Sample
 from .image_encoder import ResNet, load_imagenet
-from .run import Checkpoint, EpochSeed, FiniteLoss, TimeBudget, restore_checkpoint, resumed_settings
+from .run import (Checkpoint, EpochSeed, FiniteLoss, TimeBudget, default_workers, restore_checkpoint, resumed_settings,
+                          run_checkpoint)
 from .checkpoint import load_checkpoint
-from .pipeline import point_source, run_checkpoint
+from .pipeline import point_source
 from .readers import read_image
 from .sequence import SPTS_CHARS
 from .spotter import ResNetLevel, SpotterConfig, SpotterPreset, backbone_weights
@@ -61,7 +62,7 @@ def tiny(): return ReaderConfig()
 def centre_line(polygon, points: int = 32) -> np.ndarray:
     "(points, 2) samples evenly spaced along a word polygon's centre line (top edge averaged with the reversed bottom)."
     p = np.asarray(polygon, dtype=np.float64).reshape(-1, 2)
-    if len(p) < 4 or len(p) % 2: raise ValueError(f'a centre line needs an even number of polygon points, at least 4; got {len(p)}')
+    if len(p) < 4 or len(p) % 2: raise UsageError(f'a centre line needs an even number of polygon points, at least 4; got {len(p)}')
     n = len(p) // 2
     mid = (p[:n] + p[n:][::-1]) / 2
     arc = np.r_[0, np.cumsum(np.linalg.norm(np.diff(mid, axis=0), axis=1))]
@@ -117,11 +118,11 @@ class ReaderDL(DataLoader):
         return x, grid, torch.tensor(owners, dtype=torch.long), targets, torch.tensor([len(t) for t in texts], dtype=torch.long)
 
 def reader_dls(train: Sequence[Sample], valid: Sequence[Sample] | None = None, cfg: ReaderConfig | None = None,
-               device=None, workers: int = 0) -> DataLoaders:
+               device=None, workers: int | None = None) -> DataLoaders:
     "Training and validation loaders (the validation set is the first `TRAIN_VAL_IMAGES` training images when none is given)."
     cfg = cfg or ReaderConfig.preset('tiny')
     n_val = None if valid else train_val_batches(len(train), cfg.bs)
-    dls = DataLoaders(ReaderDL(train, cfg, num_workers=workers, device=device),
+    dls = DataLoaders(ReaderDL(train, cfg, num_workers=default_workers(device) if workers is None else workers, device=device),
                       ReaderDL(valid or train, cfg, train=False, n_batches=n_val, device=device), device=device)
     dls.n_inp = 3
     return dls
@@ -208,7 +209,7 @@ def pretrain_reader(*,
                     overwrite: bool = False,      # start again in an --out that already holds a run
                     seed: int = 0,                # seed of the batches and the initial weights
                     device: str | None = None,    # torch device (default: cuda when available, else cpu)
-                    workers: int = 0,             # processes drawing batches
+                    workers: int | None = None,   # processes drawing batches (default: `default_workers` of the device)
                     ) -> Path:
     "Pretrain the spotter's ResNet as a line reader (CTC along each word's centre line); write body.pth for train-spotter --backbone-init."
     if init and resume: raise UsageError('--init starts a new run from weights, --resume continues one: give one of them')

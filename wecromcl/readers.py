@@ -46,7 +46,7 @@ def _records(fmt: str, text: str) -> list[tuple[int, str]]:
 def read_gt_file(fmt: str, path) -> list[Word]:
     "The words of one text GT file of `fmt` (icdar2013, icdar2015, totaltext or ctw1500)."
     path = Path(path)
-    if fmt not in _LINE_PARSERS: raise ValueError(f'no text GT reader for {fmt!r}; choose one of {list(_LINE_PARSERS)}')
+    if fmt not in _LINE_PARSERS: raise UsageError(f'no text GT reader for {fmt!r}; choose one of {list(_LINE_PARSERS)}')
     if not path.is_file(): raise FileNotFoundError(f'GT file not found: {path}')
     words = []
     for n, rec in _records(fmt, _read_text(path)):
@@ -99,7 +99,7 @@ def _open(path):
     if not path.is_file(): raise FileNotFoundError(f'image not found: {path}')
     try: return Image.open(path)
     except (UnidentifiedImageError, OSError, Image.DecompressionBombError) as e:
-        raise ValueError(f'cannot read image {path}: {e}') from None
+        raise UsageError(f'cannot read image {path}: {e}') from None
 
 SIXTEEN_BIT_MODES = ('I;16', 'I;16L', 'I;16B', 'I;16N', 'I')  # PIL's modes of 16-bit grayscale images (PNG, TIFF)
 
@@ -113,7 +113,7 @@ def read_image(path) -> np.ndarray:
     "The (H, W, 3) uint8 RGB pixels of an image file (16-bit grayscale scaled to 8 bits)."
     im = _open(path)
     try: return _rgb(im)
-    except (OSError, ValueError, SyntaxError) as e: raise ValueError(f'cannot read image {path}: {e}') from None
+    except (OSError, ValueError, SyntaxError) as e: raise UsageError(f'cannot read image {path}: {e}') from None
 
 def check_image(path) -> tuple[int, int]:
     "(width, height) of a readable image; raises like `read_image` otherwise."
@@ -122,7 +122,7 @@ def check_image(path) -> tuple[int, int]:
     try:
         im.draft('RGB', (max(1, size[0] // 8), max(1, size[1] // 8)))
         im.load()
-    except (OSError, ValueError, SyntaxError) as e: raise ValueError(f'cannot read image {path}: {e}') from None
+    except (OSError, ValueError, SyntaxError) as e: raise UsageError(f'cannot read image {path}: {e}') from None
     return size
 
 def image_extensions() -> frozenset[str]:
@@ -202,7 +202,7 @@ def _locate(images: Path | None, gt_file: Path, name: str | None, check: bool, c
 def read_dataset(fmt: str, gt, images=None, check_images: bool = True, counts: Counter | None = None,
                  verbose: bool = True) -> list[Sample]:
     "Every sample of a data set in `fmt`, with all its words (ignored ones flagged); bad images skipped and counted."
-    if fmt not in FORMATS: raise ValueError(f'unknown format {fmt!r}; choose one of {list(FORMATS)}')
+    if fmt not in FORMATS: raise UsageError(f'unknown format {fmt!r}; choose one of {list(FORMATS)}')
     counts = Counter() if counts is None else counts
     images = Path(images) if images is not None else None
     if images is not None and not images.is_dir(): raise FileNotFoundError(f'image folder not found: {images}')

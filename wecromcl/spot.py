@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Sequence
 import numpy as np
 import torch
-from .core import check_not_input, check_writable_file, default_device, save_json
+from .core import UsageError, check_not_input, check_writable_file, default_device, save_json
 from .locate import PARTIAL_EVERY_S, check_vis, drawing_path
 from .formats import sample_key
 from .readers import find_images, read_image
@@ -112,7 +112,7 @@ def spot(target: str,                 # an image, or a folder of images (searche
         if out is not None: print(f'\ninterrupted: wrote the {len(result)} images read so far to {save_json(result, out)}', file=sys.stderr)
         raise
     if unread: print(f'warning: {len(unread)} of {len(files)} images could not be read and were skipped (e.g. {unread[0]})', file=sys.stderr)
-    if not result: raise ValueError(f'no image under {target} could be read')
+    if not result: raise UsageError(f'no image under {target} could be read')
     if counts: print('decoding: ' + ', '.join(f'{v} {k}' for k, v in counts.items()))
     if out is not None: print(f'wrote {save_json(result, out)}')
     return result

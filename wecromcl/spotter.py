@@ -12,7 +12,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from torchvision.ops import FrozenBatchNorm2d
-from .core import Config, asset, checkpoint_config, read_checkpoint
+from .core import Config, UsageError, asset, checkpoint_config, read_checkpoint
 from .image_encoder import ImageEncoder, ImageEncoderConfig, ResNet, load_imagenet
 from .model import WeCromCLConfig
 from .checkpoint import SHIPPED_READER, load_model, write_checkpoint
@@ -284,11 +284,11 @@ def load_spts(path, cfg: SpotterConfig | None = None) -> Spotter:
     "A `Spotter` (preset `official` unless `cfg`) holding the weights of an SPTS checkpoint at a local `path`."
     with torch.serialization.safe_globals([argparse.Namespace]): ck = read_checkpoint(path)
     sd = ck.get('model', ck) if isinstance(ck, dict) else None
-    if not isinstance(sd, dict): raise ValueError(f'{path}: not an SPTS checkpoint (no state dict inside)')
+    if not isinstance(sd, dict): raise UsageError(f'{path}: not an SPTS checkpoint (no state dict inside)')
     sd = {k.removeprefix('module.'): v for k, v in sd.items()}
     model = Spotter(cfg or SpotterConfig.preset('official'))
     errors = state_dict_errors(model.state_dict(), sd)
-    if errors: raise ValueError(f'{path} does not match the spotter: ' + '; '.join(errors))
+    if errors: raise UsageError(f'{path} does not match the spotter: ' + '; '.join(errors))
     model.load_state_dict(sd, strict=True)
     return model.eval()
 
@@ -297,7 +297,7 @@ def init_from_stage1(model: Spotter, path=None) -> Spotter:
     if model.cfg.backbone == 'resnet': raise ValueError("init_from_stage1 needs a spotter whose backbone is stage 1's, not 'resnet'")
     own, sd = model.backbone[0].state_dict(), load_model(path).state_dict()
     errors = state_dict_errors(own, {k: v for k, v in sd.items() if k in own})
-    if errors: raise ValueError(f"{path or 'the shipped weights'}: its image encoder does not fit the spotter's backbone "
+    if errors: raise UsageError(f"{path or 'the shipped weights'}: its image encoder does not fit the spotter's backbone "
                                 f"({model.cfg.backbone}): " + '; '.join(errors))
     model.backbone[0].load_state_dict({k: sd[k] for k in own})
     return model
@@ -313,10 +313,10 @@ def load_spotter(path=None) -> Spotter:
     path = asset(*SHIPPED_SPOTTER) if path is None else path
     with torch.serialization.safe_globals([argparse.Namespace]): ck = read_checkpoint(path)
     fmt = ck.get('format') if isinstance(ck, dict) else None
-    if fmt is not None and fmt != SPOTTER_FORMAT: raise ValueError(f'{path} is a {fmt!r} checkpoint, not a spotter ({SPOTTER_FORMAT!r})')
+    if fmt is not None and fmt != SPOTTER_FORMAT: raise UsageError(f'{path} is a {fmt!r} checkpoint, not a spotter ({SPOTTER_FORMAT!r})')
     if fmt is None: return load_spts(path)
     model = Spotter(checkpoint_config(ck, SpotterConfig, path))
     errors = state_dict_errors(model.state_dict(), ck['model'])
-    if errors: raise ValueError(f'{path} does not match its own config: ' + '; '.join(errors))
+    if errors: raise UsageError(f'{path} does not match its own config: ' + '; '.join(errors))
     model.load_state_dict(ck['model'])
     return model.eval()

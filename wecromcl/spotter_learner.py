@@ -18,10 +18,10 @@ from fastai.basics import Adam, Callback, CancelBatchException, DataLoader, Data
 from fastai.callback.schedule import fit_one_cycle  # importing it patches `Learner.fit_one_cycle` in
 from fastai.callback.training import GradientClip
 from fastai.metrics import AvgMetric, Metric
-from .core import Config, eval_mode, unwrapped
+from .core import Config, UsageError, eval_mode, unwrapped
 from .formats import Sample, Word, gt_point, load_points
 from .readers import read_image
-from .run import Autocast, EpochRates, EpochSeed, FiniteLoss
+from .run import Autocast, EpochRates, EpochSeed, FiniteLoss, default_workers
 from .transforms import color_jitter
 from .sequence import MAX_INSTANCES, Tokens, encode_instances, pad_batch, sequence_pair
 from .spotter import Spotter, SpotterConfig
@@ -52,7 +52,7 @@ class PointDataset:
                  points: Sequence | None = None,  # one [[x, y], ...] list per sample; None: GT points of the polygons
                  p: Sequence[float] | None = None):  # each sample's chance in a training draw (None: all alike)
         if points is not None and len(points) != len(samples):
-            raise ValueError(f'{len(samples)} samples but {len(points)} point lists')
+            raise UsageError(f'{len(samples)} samples but {len(points)} point lists')
         self.samples, self.points, self.p = samples, points, p
 
     @classmethod
@@ -68,8 +68,8 @@ class PointDataset:
     def mix(cls, sources: Sequence[PointDataset], weights: Sequence[float] | None = None) -> PointDataset:
         "One training set of several labelled `sources`, each drawn `weights` of the time (default: by its size, as one set)."
         weights = [len(s) for s in sources] if weights is None else weights
-        if len(weights) != len(sources): raise ValueError(f'{len(weights)} weights for {len(sources)} sources')
-        if any(not (w > 0 and math.isfinite(w)) for w in weights): raise ValueError(f'weights {list(weights)}: each must be positive')
+        if len(weights) != len(sources): raise UsageError(f'{len(weights)} weights for {len(sources)} sources')
+        if any(not (w > 0 and math.isfinite(w)) for w in weights): raise UsageError(f'weights {list(weights)}: each must be positive')
         p = np.concatenate([np.full(len(s), w / len(s)) for s, w in zip(sources, weights)])
         return cls([x for s in sources for x in s.samples], [x for s in sources for x in s.points], (p / p.sum()).tolist())
 
@@ -120,7 +120,7 @@ class SpotterTrainConfig(Config):
     def __post_init__(self):
         super().__post_init__()
         if self.accum < 1 or self.epoch_len % self.accum:  # an epoch (and so a checkpoint) ends on a step
-            raise ValueError(f'accum {self.accum}: a step is one batch or more, and epoch_len ({self.epoch_len}) a whole number of steps')
+            raise UsageError(f'accum {self.accum}: a step is one batch or more, and epoch_len ({self.epoch_len}) a whole number of steps')
 
 # %% ../nbs/22_spotter_learner.ipynb #4630f35f
 @SpotterTrainConfig.register
@@ -267,13 +267,13 @@ def train_val_batches(n_train: int, bs: int) -> int:
 # %% ../nbs/22_spotter_learner.ipynb #f67b2b4a
 def spotter_dls(train: PointDataset, valid: PointDataset | None = None, cfg: SpotterTrainConfig | None = None,
                 model_cfg: SpotterConfig | None = None, device=None,
-                workers: int = 0,  # processes drawing training batches, a core each (on 2 cores: one, training on one thread)
+                workers: int | None = None,  # processes drawing training batches, a core each (default: `default_workers(device)`)
                 ) -> DataLoaders:
     "Training and validation loaders (the validation set is the first `TRAIN_VAL_IMAGES` training images when none is given)."
     cfg, model_cfg = cfg or SpotterTrainConfig.preset('tiny'), model_cfg or SpotterConfig.preset('tiny')
     kw = dict(tok=model_cfg.tokens, max_instances=model_cfg.max_instances, device=device)
     n_val = None if valid else train_val_batches(len(train), cfg.bs)
-    dls = DataLoaders(SpotterDL(train, cfg, train=True, num_workers=workers, **kw),
+    dls = DataLoaders(SpotterDL(train, cfg, train=True, num_workers=default_workers(device) if workers is None else workers, **kw),
                       SpotterDL(valid or train, cfg, train=False, num_workers=0, n_batches=n_val, **kw), device=device)
     dls.n_inp = 3
     return dls
@@ -375,7 +375,7 @@ def spotter_learner(dls: DataLoaders, model: Spotter | None = None, cfg: Spotter
     learn.train_cfg = cfg
     if precision == 'bf16': learn.add_cb(Autocast())
     elif precision == 'fp16': learn.to_fp16()
-    elif precision != 'fp32': raise ValueError(f"precision must be one of {Precision.__args__}, not {precision!r}")
+    elif precision != 'fp32': raise UsageError(f"precision must be one of {Precision.__args__}, not {precision!r}")
     return learn
 
 def spts_rates(lr: float, n_epoch: int, warmup_epochs: int = 5, warmup_lr: float = 1e-4, min_lr: float = 1e-5) -> list[float]:

@@ -33,8 +33,8 @@ def _vocab(path: str) -> tuple[tuple[str, ...], np.ndarray]:
         word = filter_text(parts[0])  # the official file is used as is: only characters of the table are kept
         if not word: continue
         try: zipf.append(float(parts[1]) if len(parts) > 1 else 3.0); words.append(word)
-        except ValueError: raise ValueError(f'{path}:{n}: expected `word<TAB>zipf`, got {line!r}') from None
-    if not words: raise ValueError(f'{path}: empty vocabulary')
+        except ValueError: raise UsageError(f'{path}:{n}: expected `word<TAB>zipf`, got {line!r}') from None
+    if not words: raise UsageError(f'{path}: empty vocabulary')
     return tuple(words), np.array(zipf)
 
 @lru_cache(maxsize=1)  # every drawn word asks for it: looked up once

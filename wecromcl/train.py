@@ -4,7 +4,7 @@
 
 # %% ../nbs/10a_train.ipynb #66287e2b
 from __future__ import annotations
-import contextlib, copy, json, math, os, re, sys, time
+import contextlib, copy, json, os, re, sys, time
 from pathlib import Path
 import numpy as np
 import torch
@@ -13,17 +13,18 @@ from fastai.callback.progress import CSVLogger
 from .core import (VAL_SEED_OFFSET, Preset, UsageError, atomic_write, check_numbers, checkpoint_config, default_device, holds_run_folder,
                            remove_stale_temporaries, save_json)
 from .formats import Sample, Word, load_annotations, load_eval_gts, samples_from_annotations
-from .synth import SYNTH_STREAM, SynthConfig, SynthDataset, synth_eval_samples
+from .synth import synth_eval_samples
 from .model import WeCromCLConfig
 from .official import config_from_official_yaml
-from .checkpoint import load_checkpoint, load_model
+from .checkpoint import KIT_FORMAT, load_model
 from .learner import (TrainConfig, TextFreeze, fit_stage1, freeze_text, new_model, stage1_dls, stage1_learner,
                               text_recipe)
-from .run import Checkpoint, TimeBudget, distrib_ctx, restore_checkpoint, resumed_settings, whole_epochs
+from .run import (Checkpoint, TimeBudget, distrib_ctx, restore_checkpoint, resumed_settings, run_checkpoint, synth_source,
+                          whole_epochs)
 
 # %% auto #0
-__all__ = ['PREFETCH', 'RUN_FILES', 'TIME_GUARD', 'Throughput', 'EpochTable', 'steps_for', 'keep_epochs', 'RunLog', 'train',
-           'stage1_distrib_ctx']
+__all__ = ['PREFETCH', 'RUN_FILES', 'TIME_GUARD', 'Throughput', 'EpochTable', 'data_as_synth', 'steps_for', 'keep_epochs',
+           'RunLog', 'train', 'stage1_distrib_ctx']
 
 # %% ../nbs/10a_train.ipynb #0a26ae93
 class Throughput(Callback):
@@ -59,10 +60,13 @@ class EpochTable(Callback):
         if self.learn.logger == self._write: self.learn.logger = self.old
 
 # %% ../nbs/10a_train.ipynb #5d8c486c
-def _synth_source(spec: str, seed: int, preset: str = 'official'):
-    m = re.fullmatch(r'synth(?::([1-9]\d*))?', spec)
-    if not m: raise UsageError(f"--data {spec}: must be 'synth' or 'synth:N' (N images); a data set on disk goes in --ann/--img-root")
-    return SynthDataset(SynthConfig.preset(preset), seed=seed, n=int(m[1] or SYNTH_STREAM))
+def data_as_synth(data: str, preset: str, notice: bool = True) -> str:
+    "`--data synth[:N]`, the old spelling (kept for one release), as `--synth PRESET[:N]` with `preset`'s generator."
+    m = re.fullmatch(r'synth(?::([1-9]\d*))?', data)
+    if not m: raise UsageError(f"--data {data}: must be 'synth' or 'synth:N' (N images); a data set on disk goes in --ann/--img-root")
+    spec = TrainConfig.preset(preset).synth + (f':{m[1]}' if m[1] else '')
+    if notice: print(f'--data is deprecated and goes in the next release: --data {data} is --synth {spec}', file=sys.stderr)
+    return spec
 
 def _train_config(preset, config, settings, **over) -> TrainConfig:
     cfg = TrainConfig.preset(preset)
@@ -132,11 +136,11 @@ TIME_GUARD = 1.15  # --minutes plans the steps from a timed sample; the run stop
 def train(*,
           out: str,                     # run folder (checkpoint.pth, log.csv, losses.json, summary.json)
           preset: Preset = 'tiny',      # model and recipe preset
-          data: str | None = None,      # 'synth' or 'synth:N' (the generator); or use --ann/--img-root
+          synth: str | None = None,     # the generator: PRESET (a fresh image every draw) or PRESET:N images; or use --ann/--img-root
           ann: str | None = None,       # training annotations {image: [words]} (official format)
           img_root: str | None = None,  # folder the annotation (and --val-gts) paths are relative to
           val_gts: str | None = None,   # validation GT {image: {text, points}}: anchor Hmean after each epoch
-          val: int = 16,                # with --data synth: held-out synthetic validation images (0: none)
+          val: int = 16,                # with --synth: held-out synthetic validation images (0: none)
           minutes: float | None = None,  # train for about this long
           steps: int | None = None,     # or for this many optimizer steps
           init: str | None = None,      # start from these weights (kit checkpoint or official state dict)
@@ -149,23 +153,21 @@ def train(*,
           lr: float | None = None,      # learning rate (default: the preset's)
           epoch_len: int | None = None,  # batches per epoch (checkpoint/log/validation period)
           seed: int = 0,                # seed of everything
-          device: str | None = None,    # torch device (default: cuda when available)
+          device: str | None = None,    # torch device (default: cuda when available, else cpu)
           workers: int | None = None,   # processes drawing training batches (default: `default_workers` of the device)
           quiet: bool = False,          # no per-batch progress bar (also the case when output is not a terminal)
+          data: str | None = None,      # deprecated: `--data synth[:N]` is `--synth` with the preset's generator
           ) -> dict:
     "Train stage 1 (contrastive, transcriptions only); write the run folder."
     out = Path(out); ck_path = out/'checkpoint.pth'
-    if resume and overwrite: raise UsageError('--resume continues the run in --out, --overwrite replaces it: give one')
-    held = [f for f in RUN_FILES if (out/f).exists()]
-    if held and not (resume or overwrite):
-        raise UsageError(f"{out} already holds a run ({', '.join(held)}): --resume continues it, --overwrite starts it again")
-    ck = load_checkpoint(ck_path) if resume else None
+    if data is not None: synth = data_as_synth(data, preset)
+    ck = run_checkpoint(out, RUN_FILES, resume, overwrite, KIT_FORMAT)
     if ck is not None:  # the run's own data and settings; given again, the same values
-        r = resumed_settings(ck, out, dict(data=data, ann=ann, img_root=img_root, val_gts=val_gts, bs=bs, size=size, lr=lr,
+        r = resumed_settings(ck, out, dict(synth=synth, ann=ann, img_root=img_root, val_gts=val_gts, bs=bs, size=size, lr=lr,
                                            epoch_len=epoch_len), ck['train_config'])
-        data, ann, img_root, val_gts = r.get('data'), r.get('ann'), r.get('img_root'), r.get('val_gts')
-        val, preset = r.get('val', val), r.get('preset', preset)
-    if (data is None) == (ann is None): raise UsageError('give either --data synth[:N] or --ann ANN.json --img-root DIR')
+        ann, img_root, val_gts, val, preset = r.get('ann'), r.get('img_root'), r.get('val_gts'), r.get('val', val), r.get('preset', preset)
+        synth = r.get('synth') or (r.get('data') and data_as_synth(r['data'], preset, notice=False))  # (a run of the old spelling)
+    if (synth is None) == (ann is None): raise UsageError('give either --synth PRESET[:N] or --ann ANN.json --img-root DIR')
     if ann and not img_root: raise UsageError('--ann needs --img-root')
     if img_root and not Path(img_root).is_dir(): raise FileNotFoundError(f'--img-root {img_root} is not a folder')
     if not resume and (minutes is None) == (steps is None): raise UsageError('give exactly one of --minutes and --steps')
@@ -174,7 +176,8 @@ def train(*,
     settings = {}
     if config: mcfg, settings = config_from_official_yaml(config)
     else: mcfg = WeCromCLConfig.preset(preset)
-    cfg = _train_config(preset, config, settings, bs=bs, size=size, lr=lr, epoch_len=epoch_len, seed=seed, backbone_init=backbone_init)
+    cfg = _train_config(preset, config, settings, bs=bs, size=size, lr=lr, epoch_len=epoch_len, seed=seed, backbone_init=backbone_init,
+                        synth=synth and synth.partition(':')[0])
     if init: cfg = cfg.replace(backbone_init=None)   # every weight comes from --init
     if ck is not None: cfg, mcfg = TrainConfig.from_dict(ck['train_config']), checkpoint_config(ck, WeCromCLConfig, ck_path)
     if steps is not None and steps < cfg.epoch_len: cfg = cfg.replace(epoch_len=steps)
@@ -182,13 +185,13 @@ def train(*,
     root = None
     if ann:
         source = samples_from_annotations(load_annotations(ann), img_root)
-        if not source: raise ValueError(f'{ann}: no images')
-    else: source = _synth_source(data, cfg.seed, cfg.synth)
+        if not source: raise UsageError(f'{ann}: no images')
+    else: source = synth_source(synth, cfg.seed)
     vsamples, gts = None, None
     if val_gts:
         gts = load_eval_gts(val_gts); root = img_root
         vsamples = [Sample(str(Path(img_root)/k), [Word(t) for t in v['text']]) for k, v in gts.items()]
-    elif data and val > 0: vsamples = synth_eval_samples(val, cfg.seed + VAL_SEED_OFFSET, cfg.synth)
+    elif synth and val > 0: vsamples = synth_eval_samples(val, cfg.seed + VAL_SEED_OFFSET, cfg.synth)
     dev = default_device(device)
     dls = stage1_dls(source, vsamples, cfg, device=dev, workers=workers)
     torch.manual_seed(cfg.seed)
@@ -200,7 +203,7 @@ def train(*,
     if ck is not None: keep_epochs(out/'log.csv', int(ck['epoch']))
     thr = Throughput(ck.get('history') if ck is not None else None)
     learn = stage1_learner(dls, model.to(dev), cfg, anchor_samples=vsamples, anchor_gts=gts, anchor_root=root, path=out,
-                           cbs=[ckcb := Checkpoint(run=dict(data=data, ann=ann, img_root=img_root, val_gts=val_gts, val=val, preset=preset,
+                           cbs=[ckcb := Checkpoint(run=dict(synth=synth, ann=ann, img_root=img_root, val_gts=val_gts, val=val, preset=preset,
                                                              init=init), history=thr.history),
                                 RunLog('log.csv', append=resume), thr])
     probe = learn.collapse_probe

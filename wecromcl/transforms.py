@@ -9,6 +9,8 @@ from typing import Literal, Sequence
 import cv2
 import numpy as np
 import torch
+from .core import UsageError
+
 
 # %% auto #0
 __all__ = ['IMAGENET_MEAN', 'IMAGENET_STD', 'Benchmark', 'OFFICIAL_TEST_SIDES', 'MAX_TEST_PIXELS', 'ceil32', 'test_size',
@@ -69,7 +71,7 @@ def prepare_image(img: np.ndarray,       # (H, W, 3) RGB uint8
     h, w = img.shape[:2]
     th, tw = test_size(h, w, min_side, max_side)
     if th * tw > MAX_TEST_PIXELS:
-        raise ValueError(f'the test resize makes a {w}x{h} image {tw}x{th} px, over the {MAX_TEST_PIXELS:,} pixels a test image '
+        raise UsageError(f'the test resize makes a {w}x{h} image {tw}x{th} px, over the {MAX_TEST_PIXELS:,} pixels a test image '
                          f'may have: give a smaller --min-side or --max-side')
     return normalize_image(cv2.resize(img.astype(np.uint8), (tw, th)))[None], (tw / w, th / h)
 
