@@ -69,6 +69,7 @@ def test_locate_reads_a_folder_as_spot_does(wecromcl, tmp_path):
     r = wecromcl('locate', d, '--words', 'shop')
     assert r.returncode == 0, r.stderr
     assert 'A.JPG' in r.stdout and 'b.tif' in r.stdout and 'located 2 words in 2 images' in r.stdout, r.stdout
+    assert 'the same 1 word asked of each of the 2 images' in r.stdout, r.stdout  # not a list per image: said
     assert '1 files under' in r.stderr and 'notes.txt' in r.stderr, r.stderr
 
 

@@ -31,7 +31,7 @@ from .metric import PROBE_WORDS, evaluate_anchors, map_spread, spread_kept, text
 
 # %% auto #0
 __all__ = ['GENERATOR_DRAWS', 'TrainConfig', 'text_recipe', 'valid_plan', 'generator_negatives', 'image_positives', 'Stage1DL',
-           'stage1_dls', 'Stage1DataLoaders', 'AnchorHmean', 'CollapseProbe', 'Stage1Learner', 'new_model',
+           'stage1_dls', 'Stage1DataLoaders', 'AnchorFigures', 'CollapseProbe', 'Stage1Learner', 'new_model',
            'stage1_learner', 'freeze_text', 'TextFreeze', 'text_splitter', 'TextRate', 'poly_rate', 'fit_stage1',
            'float_output', 'Stage1MixedPrecision', 'Stage1Preds']
 
@@ -226,37 +226,33 @@ class Stage1DataLoaders(DataLoaders):
     def new_empty(self): return type(self)(*[dl.new([]) for dl in self.loaders], path=self.path, device=self.device)
 
 # %% ../nbs/10_learner.ipynb #1e2c2d35
-class AnchorHmean(Metric):
-    "Stage-1 anchor Hmean (official sweep) of the model on `samples` (their geometry or `gts` is the ground truth)."
-    def __init__(self, samples: Sequence[Sample], gts: dict | None = None, max_side: int = 256, fixed: bool = False,
-                 root=None):
-        self.samples, self.max_side, self.fixed, self.root = list(samples), max_side, fixed, root
-        self.gts = gts if gts is not None else to_eval_gts(self.samples, root=root)
-        self.samples = [s for s in self.samples if sample_key(s.path, root) in self.gts]
-        self.model, self._value = None, None
-    def reset(self): self._value = None
-    def accumulate(self, learn): self.model = learn.model
+class _Column(Metric):
+    "One column (`key`) of a measurement made once per validation: `CollapseProbe`, `AnchorFigures`."
+    def __init__(self, source, key): self.source, self.key = source, key
+    def reset(self): self.source.values = None
+    def accumulate(self, learn): self.source.model = learn.model
     @property
-    def value(self):
-        if self._value is None and self.model is not None and self.samples:
-            with eval_mode(self.model) as m: res = locate_dataset(m, self.samples, max_side=self.max_side, root=self.root)
-            r = evaluate_anchors(res, {k: self.gts[k] for k in res})
-            self._value = r['fixed_threshold' if self.fixed else 'official_sweep_best']['hmean']
-        return self._value
-    @property
-    def name(self): return 'anchor_hmean_fixed' if self.fixed else 'anchor_hmean'
-
-# %% ../nbs/10_learner.ipynb #b062b9c1
-class _ProbeMetric(Metric):
-    "One column of a `CollapseProbe`."
-    def __init__(self, probe, key): self.probe, self.key = probe, key
-    def reset(self): self.probe.values = None
-    def accumulate(self, learn): self.probe.model = learn.model
-    @property
-    def value(self): return self.probe.measure()[self.key]
+    def value(self): return self.source.measure()[self.key]
     @property
     def name(self): return self.key
 
+class AnchorFigures:
+    "Anchor Hmean (official sweep; threshold 0) and point in polygon on `samples` (ground truth: their geometry or `gts`)."
+    KEYS = ('anchor_hmean', 'anchor_hmean_fixed', 'point_in_polygon')
+    def __init__(self, samples: Sequence[Sample], gts: dict | None = None, max_side: int = 256, root=None):
+        self.gts = gts if gts is not None else to_eval_gts(list(samples), root=root, polygons=True)
+        self.samples, self.max_side, self.root = [s for s in samples if sample_key(s.path, root) in self.gts], max_side, root
+        self.model, self.values = None, None
+    def metrics(self) -> list[Metric]: return [_Column(self, k) for k in self.KEYS]
+    def measure(self) -> dict:
+        if self.values is None and self.model is not None and self.samples:
+            with eval_mode(self.model) as m: res = locate_dataset(m, self.samples, max_side=self.max_side, root=self.root)
+            r = evaluate_anchors(res, {k: self.gts[k] for k in res})
+            self.values = dict(anchor_hmean=r['official_sweep_best']['hmean'], anchor_hmean_fixed=r['fixed_threshold']['hmean'],
+                               point_in_polygon=r['point_in_polygon']['rate'] if 'point_in_polygon' in r else None)
+        return self.values or dict.fromkeys(self.KEYS)
+
+# %% ../nbs/10_learner.ipynb #b062b9c1
 class CollapseProbe:
     "Text-feature spread of `words` and map spread on `samples`, measured once per validation; flags a collapse from `start`."
     KEYS = ('text_cos', 'text_kept', 'text_norm', 'map_peak', 'map_diff')
@@ -265,7 +261,7 @@ class CollapseProbe:
         self.samples = [s for s in samples if len({w.text.lower() for w in s.words}) >= 2][:n_images]
         self.max_side, self.words, self.model, self.values, self.collapsed_epochs = max_side, list(words), None, None, 0
         self.start = start
-    def metrics(self) -> list[Metric]: return [_ProbeMetric(self, k) for k in self.KEYS]
+    def metrics(self) -> list[Metric]: return [_Column(self, k) for k in self.KEYS]
     def measure(self) -> dict:
         if self.values is None and self.model is not None:
             with eval_mode(self.model) as m: self.values = {**text_spread(m, self.words), **map_spread(m, self.samples, self.max_side)}
@@ -304,7 +300,7 @@ def new_model(model_cfg: WeCromCLConfig, cfg: TrainConfig) -> WeCromCL:
 
 def stage1_learner(dls: DataLoaders, model=None, cfg: TrainConfig | None = None, model_cfg=None, anchor_samples=None,
                    anchor_gts: dict | None = None, anchor_root=None, path='.', cbs=None, **kwargs) -> Stage1Learner:
-    "A `Stage1Learner`: loss, contrastive loss and accuracy, the collapse probe (+ anchor Hmean when `anchor_samples` are given)."
+    "A `Stage1Learner`: loss, contrastive loss and accuracy, the collapse probe (+ the anchor figures when `anchor_samples` are given)."
     cfg = cfg or dls.train.cfg
     if model is None:
         model = new_model(model_cfg or WeCromCLConfig.preset('tiny'), cfg)
@@ -317,8 +313,7 @@ def stage1_learner(dls: DataLoaders, model=None, cfg: TrainConfig | None = None,
     if own_rate: kwargs.setdefault('splitter', text_splitter)
     metrics = [AvgMetric(stage1_contrastive), AvgMetric(stage1_accuracy)] + probe.metrics()
     if anchor_samples:
-        metrics += [AnchorHmean(anchor_samples, anchor_gts, ms, root=anchor_root),
-                    AnchorHmean(anchor_samples, anchor_gts, ms, fixed=True, root=anchor_root)]
+        metrics += AnchorFigures(anchor_samples, anchor_gts, ms, root=anchor_root).metrics()
     loss = partial(stage1_loss, char_weight=cfg.char_loss, uniformity=cfg.text_uniformity)
     model.to(memory_format=torch.channels_last)  # mkldnn's convolutions: a tiny step 1.2x faster on the CPU, same math up to rounding
     learn = Stage1Learner(dls, model, loss_func=loss, opt_func=opt, metrics=metrics, wd=cfg.wd, path=path, cbs=cbs, **kwargs)

@@ -122,7 +122,11 @@ DEFAULT_RESULT = 'outputs/locate/result.json'  # where `wecromcl locate --ann` w
 def _asked(images, words) -> list[Sample]:
     "The samples of a one-off question: every image (every image of a folder) with the same `words`."
     if not words: raise UsageError('IMAGE... needs --words: the words to look for')
-    return [Sample(str(f), [Word(w) for w in words]) for p in images for f in find_images(p)[0]]
+    samples = [Sample(str(f), [Word(w) for w in words]) for p in images for f in find_images(p)[0]]
+    if len(samples) > 1:  # said, since a list per image is what one might expect
+        print(f"the same {len(words)} word{'s' * (len(words) > 1)} asked of each of the {len(samples)} images "
+              '(words of their own: --ann ANN.json --img-root DIR)')
+    return samples
 
 def _print_located(result: dict):
     for key, r in result.items():
