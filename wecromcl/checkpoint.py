@@ -5,7 +5,6 @@
 # %% ../nbs/09a_checkpoint.ipynb #d41ea1b0
 from __future__ import annotations
 from pathlib import Path
-import torch
 from .core import UsageError, asset, checkpoint_config, read_checkpoint, save_tensors  # the one reader and writer live in core, below `official`
 from .image_encoder import load_imagenet
 from .text_encoder import TEXT_PARTS

@@ -6,7 +6,6 @@
 from __future__ import annotations
 import math, time
 from typing import Callable
-import torch
 from fastai.basics import Callback
 from .core import EVAL_SEED, UsageError, default_device, unwrapped
 from .formats import to_eval_gts

@@ -6,7 +6,6 @@
 from __future__ import annotations
 import sys, time
 from collections import Counter
-from pathlib import Path
 from typing import Sequence
 import numpy as np
 import torch

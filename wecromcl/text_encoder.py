@@ -4,7 +4,6 @@
 
 # %% ../nbs/06_text_encoder.ipynb #9d9fd967
 from __future__ import annotations
-import math
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Literal, Sequence
