@@ -34,7 +34,7 @@ def test_every_trainer_holds_its_folder():
     "One decorator holds the folder for the three training commands; the process test below runs one of them."
     from wecromcl.train import train
     from wecromcl.pipeline import train_spotter
-    from wecromcl.reader import pretrain_reader
+    from wecromcl.line_reader import pretrain_reader
     from wecromcl.core import holds_run_folder
     wrapper = holds_run_folder(lambda out: None).__code__  # what the decorator makes of a function
     assert all(f.__code__ is wrapper for f in (train, train_spotter, pretrain_reader))

@@ -63,7 +63,7 @@ def load_checkpoint(path, fmt: str = KIT_FORMAT) -> dict:
     return ck
 
 # %% ../nbs/09a_checkpoint.ipynb #b62d1f02
-SHIPPED_READER = ('weights', 'reader.pth')  # the kit's `tiny` ResNet pretrained as a line reader (`26_reader`), under `data/`
+SHIPPED_READER = ('weights', 'reader.pth')  # the kit's `tiny` ResNet pretrained as a line reader (`26_line_reader`), under `data/`
 
 def _image_side(sd: dict) -> dict:
     "The entries of a stage-1 state dict outside the text tower (`TEXT_PARTS`), without DDP's `module.` prefix."

@@ -36,7 +36,7 @@ COMMANDS: dict[str, str | dict] = {
     'eval-anchors': 'wecromcl.metric:eval_anchors',
     'release': 'wecromcl.demo:release_weights',
     'pseudo-label': 'wecromcl.pipeline:pseudo_label',
-    'pretrain-reader': 'wecromcl.reader:pretrain_reader',
+    'pretrain-reader': 'wecromcl.line_reader:pretrain_reader',
     'train-spotter': 'wecromcl.pipeline:train_spotter',
     'spot': 'wecromcl.spot:spot',
     'eval-e2e': 'wecromcl.e2e:eval_e2e',

@@ -27,7 +27,7 @@ from fastcore.basics import patch
 
 # %% auto #0
 __all__ = ['HELD_OUT_SEED', 'Item', 'synth_items', 'folder_items', 'annotation_items', 'load_items', 'clean_word',
-           'matching_presets', 'load_checkpoint', 'WordResult', 'nearest_hit', 'word_result', 'MapReader',
+           'matching_presets', 'load_checkpoint', 'WordResult', 'nearest_hit', 'word_result', 'CachedMaps',
            'AnchorExplorer']
 
 # %% ../nbs/15_explorer.ipynb #92993593
@@ -168,7 +168,7 @@ def word_result(m: torch.Tensor,  # (h, w) one word's map
     hit = nearest_hit(word, peaks[0], item.words, item.gt) if item.gt is not None else None
     return WordResult(word, m, peaks, scores, gt, hit, typed)
 
-class MapReader:
+class CachedMaps:
     "A model with the current image's features and every seen word's features cached."
     def __init__(self, model: WeCromCL, name: str, min_side: int = -1, max_side: int = -1):
         self.model, self.name, self.min_side, self.max_side = model.eval(), name, min_side, max_side
@@ -222,13 +222,13 @@ class AnchorExplorer:
         import ipywidgets as W
         models = list(models) if isinstance(models, (list, tuple)) else [models]
         if not 1 <= len(models) <= 2: raise ValueError(f'one or two models side by side, got {len(models)}')
-        self.readers = [MapReader(m if isinstance(m, WeCromCL) else load_checkpoint(m, preset), _model_name(m, i),
-                                  min_side, max_side) for i, m in enumerate(models)]
+        self.cached = [CachedMaps(m if isinstance(m, WeCromCL) else load_checkpoint(m, preset), _model_name(m, i),
+                                 min_side, max_side) for i, m in enumerate(models)]
         self.img_root, self.side, self.ncols, self.n_synth, self.synth = img_root, side, ncols, n_synth, synth
         self.spotter, self._spots = spotter, {}  # the spotter's reads, per shown image
         self.items: list[Item] = []
-        self.index, self.notes, self._results, self._quiet, self._img = 0, [], [{} for _ in self.readers], False, None
-        self._loads = 0  # counts `load`s: with the index it names an image for the readers' caches
+        self.index, self.notes, self._results, self._quiet, self._img = 0, [], [{} for _ in self.cached], False, None
+        self._loads = 0  # counts `load`s: with the index it names an image for the caches
         self.source = W.Text(description='images', placeholder='a folder, an annotation JSON, or synth:SEED',
                              continuous_update=False, layout=W.Layout(width='420px'))
         self.picker = W.Dropdown(description='image', layout=W.Layout(width='260px'))
@@ -238,9 +238,9 @@ class AnchorExplorer:
         self.k = W.IntSlider(value=k, min=1, max=10, description='peaks')
         self.alpha = W.FloatSlider(value=alpha, min=0.0, max=1.0, step=0.05, description='opacity')
         self.message = W.HTML()
-        self.views = [W.Image(format='png') for _ in self.readers]
-        self.tables = [W.HTML() for _ in self.readers]
-        cols = [W.VBox([W.HTML(f'<b>{html.escape(r.name)}</b>'), v, t]) for r, v, t in zip(self.readers, self.views, self.tables)]
+        self.views = [W.Image(format='png') for _ in self.cached]
+        self.tables = [W.HTML() for _ in self.cached]
+        cols = [W.VBox([W.HTML(f'<b>{html.escape(r.name)}</b>'), v, t]) for r, v, t in zip(self.cached, self.views, self.tables)]
         self.widget = W.VBox([W.HBox([self.source, self.picker]), self.word_box, W.HBox([self.text, self.k, self.alpha]),
                               self.message, W.HBox(cols)])
         self.source.observe(lambda c: self._widget_call(self.load, c['new']), 'value')
@@ -339,7 +339,7 @@ def queries(self: AnchorExplorer) -> list[tuple[str, bool]]:
 @torch.no_grad()
 def update(self: AnchorExplorer) -> AnchorExplorer:
     "Recompute every model's maps and peaks for the current image and words, then redraw."
-    self.notes, self._results, self._img = [], [{} for _ in self.readers], None
+    self.notes, self._results, self._img = [], [{} for _ in self.cached], None
     if not self.items: return self.redraw()
     item, queries = self.items[self.index], self.queries()
     if not queries: return self.redraw()
@@ -348,10 +348,10 @@ def update(self: AnchorExplorer) -> AnchorExplorer:
         self.notes.append(str(e))
         return self.redraw()
     words = [w for w, _ in queries]
-    for reader, out in zip(self.readers, self._results):
-        maps = reader.maps((self._loads, self.index), self._img, words)
+    for cm, out in zip(self.cached, self._results):
+        maps = cm.maps((self._loads, self.index), self._img, words)
         for (w, typed), m in zip(queries, maps):
-            out[w] = word_result(m, w, self.k.value, reader.ratio, reader.stride, item, typed)
+            out[w] = word_result(m, w, self.k.value, cm.ratio, cm.stride, item, typed)
     return self.redraw()
 
 # %% ../nbs/15_explorer.ipynb #daaf3fd0
