@@ -12,14 +12,14 @@ from .model import WeCromCL, WeCromCLConfig
 from .official import load_official
 
 # %% auto #0
-__all__ = ['KIT_FORMAT', 'SHIPPED_WEIGHTS', 'SHIPPED_READER', 'write_checkpoint', 'load_model', 'trained_side', 'save_model',
+__all__ = ['STAGE1_FORMAT', 'SHIPPED_WEIGHTS', 'SHIPPED_READER', 'write_checkpoint', 'load_model', 'trained_side', 'save_model',
            'load_checkpoint', 'init_image_side']
 
 # %% ../nbs/09a_checkpoint.ipynb #81109456
-KIT_FORMAT = 'wecromcl-stage1'  # the `format` entry of checkpoints written by the kit
+STAGE1_FORMAT = 'wecromcl-stage1'  # the `format` entry of the stage-1 checkpoints the kit writes (the spotter's and the line reader's have their own)
 
 def write_checkpoint(path, model, weights: dict | None = None,
-                     fmt: str = KIT_FORMAT,  # the `format` entry: what the file holds (another writer's tag for another model)
+                     fmt: str = STAGE1_FORMAT,  # the `format` entry: what the file holds (another writer's tag for another model)
                      **entries) -> Path:
     "The kit's one checkpoint writer: `model`'s config, its weights (or `weights`) and `entries`, atomically."
     ck = {'format': fmt, 'config': model.cfg.to_dict(), 'model': model.state_dict() if weights is None else weights, **entries}
@@ -36,7 +36,7 @@ def load_model(path=None,  # a kit checkpoint or an official state dict (default
     ck = read_checkpoint(path)
     if not isinstance(ck, dict): raise UsageError(f'{path}: not a checkpoint (a {type(ck).__name__}, expected a dict)')
     if 'format' in ck:
-        if ck['format'] != KIT_FORMAT: raise UsageError(f"{path} is a {ck['format']!r} checkpoint, not a stage-1 model ({KIT_FORMAT!r})")
+        if ck['format'] != STAGE1_FORMAT: raise UsageError(f"{path} is a {ck['format']!r} checkpoint, not a stage-1 model ({STAGE1_FORMAT!r})")
         sd = {k: v.float() if v.is_floating_point() else v for k, v in ck['model'].items()}  # shipped weights are fp16
         model = load_official(sd, checkpoint_config(ck, WeCromCLConfig, path))
         model.test_side = trained_side(ck)
@@ -54,7 +54,7 @@ def save_model(model: WeCromCL, path, half: bool = False, **extra) -> Path:
     return write_checkpoint(path, model, sd, **extra)
 
 # %% ../nbs/09a_checkpoint.ipynb #0c3f17b5
-def load_checkpoint(path, fmt: str = KIT_FORMAT) -> dict:
+def load_checkpoint(path, fmt: str = STAGE1_FORMAT) -> dict:
     "Read a kit checkpoint of format `fmt` (clear errors for a missing file or another format)."
     ck = read_checkpoint(path)
     if not isinstance(ck, dict) or ck.get('format') != fmt:
@@ -75,7 +75,7 @@ def init_image_side(model: WeCromCL, path) -> WeCromCL:
     path = {'reader': asset(*SHIPPED_READER), 'shipped': asset(*SHIPPED_WEIGHTS)}.get(str(path), path)
     ck = read_checkpoint(path)
     if not isinstance(ck, dict): raise UsageError(f'{path}: not a state dict (a {type(ck).__name__})')
-    if 'format' in ck and ck['format'] != KIT_FORMAT:
+    if 'format' in ck and ck['format'] != STAGE1_FORMAT:
         raise UsageError(f"{path} is a {ck['format']!r} checkpoint, not a stage-1 model or a ResNet")
     sd = ck['model'] if 'format' in ck else ck
     if not any(k.removeprefix('module.').startswith('token_embedding') for k in sd):  # no text tower: a bare ResNet

@@ -21,7 +21,7 @@ from .sequence import WORD_LEN, Tokens
 # %% auto #0
 __all__ = ['SpotterBackbone', 'SpotterPreset', 'ResNetLevel', 'STAGE1_MULTIPLE', 'SPOTTER_FORMAT', 'SHIPPED_SPOTTER',
            'SpotterConfig', 'freeze_batchnorm', 'Backbone', 'stage1_image_config', 'pad_to_multiple', 'sine_embedding',
-           'EncoderLayer', 'DecoderLayer', 'Embedding', 'Transformer', 'MLP', 'Spotter', 'backbone_weights',
+           'EncoderLayer', 'DecoderLayer', 'Embedding', 'SpotterTransformer', 'MLP', 'Spotter', 'backbone_weights',
            'state_dict_errors', 'load_spts', 'init_from_stage1', 'save_spotter', 'load_spotter']
 
 # %% ../nbs/21_spotter.ipynb #4b94d133
@@ -186,7 +186,7 @@ class Embedding(nn.Module):
         return self.dropout(self.LayerNorm(self.word_embeddings(seq) + pos)), pos
 
 # %% ../nbs/21_spotter.ipynb #d6501707
-class Transformer(nn.Module):
+class SpotterTransformer(nn.Module):
     def __init__(self, cfg: SpotterConfig):
         super().__init__()
         a = (cfg.d_model, cfg.n_heads, cfg.d_ffn, cfg.dropout)
@@ -238,7 +238,7 @@ class Spotter(nn.Module):
             image_cfg = stage1_image_config(cfg.backbone)
             self.backbone, channels = nn.Sequential(ImageEncoder(image_cfg, imagenet)), image_cfg.out_dim
         self.input_proj = nn.Conv2d(channels, cfg.d_model, 1)
-        self.transformer = Transformer(cfg)
+        self.transformer = SpotterTransformer(cfg)
         self.vocab_embed = MLP(cfg.d_model, cfg.d_model, cfg.tokens.num_classes)
         for n, p in self.named_parameters():  # Xavier for every matrix outside the backbone: see the note below
             if p.dim() > 1 and not n.startswith('backbone'): nn.init.xavier_uniform_(p)

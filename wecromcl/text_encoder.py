@@ -13,8 +13,8 @@ from .core import Config, eval_mode
 from .charset import encode, MAX_LEN, PAD, VOCAB_SIZE
 
 # %% auto #0
-__all__ = ['TEXT_PARTS', 'TABLE_CHUNK', 'TextEncoderConfig', 'QuickGELU', 'ResidualAttentionBlock', 'Transformer', 'TextEncoder',
-           'FrozenTextTable']
+__all__ = ['TEXT_PARTS', 'TABLE_CHUNK', 'TextEncoderConfig', 'QuickGELU', 'ResidualAttentionBlock', 'TextTransformer',
+           'TextEncoder', 'FrozenTextTable']
 
 # %% ../nbs/06_text_encoder.ipynb #135ae06e
 @dataclass
@@ -57,7 +57,7 @@ class ResidualAttentionBlock(nn.Module):
         x = x + self.attn(h, h, h, need_weights=False)[0]
         return x + self.mlp(self.ln_2(x))
 
-class Transformer(nn.Module):
+class TextTransformer(nn.Module):
     "A stack of `ResidualAttentionBlock`s under the official key `resblocks`."
     def __init__(self, width: int, layers: int, heads: int):
         super().__init__()
@@ -81,7 +81,7 @@ class TextEncoder(nn.Module):
         w = cfg.width
         self.token_embedding = nn.Embedding(cfg.vocab_rows, w)
         self.positional_embedding = nn.Parameter(torch.empty(cfg.context_length, w))
-        self.text_encoder = Transformer(w, cfg.layers, cfg.heads)
+        self.text_encoder = TextTransformer(w, cfg.layers, cfg.heads)
         self.ln_final = nn.LayerNorm(w)
         self.text_projection = nn.Parameter(torch.empty(w, cfg.embed_dim))
         if cfg.length_embedding: self.length_embedding = nn.Embedding(cfg.context_length + 1, w)

@@ -16,7 +16,7 @@ from .formats import Sample, Word, load_annotations, load_eval_gts, samples_from
 from .synth import synth_eval_samples
 from .model import WeCromCLConfig
 from .official import config_from_official_yaml
-from .checkpoint import KIT_FORMAT, load_model
+from .checkpoint import STAGE1_FORMAT, load_model
 from .learner import (TrainConfig, TextFreeze, fit_stage1, freeze_text, new_model, stage1_dls, stage1_learner,
                               text_recipe)
 from .run import (Checkpoint, TimeBudget, distrib_ctx, restore_checkpoint, resumed_settings, run_checkpoint, synth_source,
@@ -161,7 +161,7 @@ def train(*,
     "Train stage 1 (contrastive, transcriptions only); write the run folder."
     out = Path(out); ck_path = out/'checkpoint.pth'
     if data is not None: synth = data_as_synth(data, preset)
-    ck = run_checkpoint(out, RUN_FILES, resume, overwrite, KIT_FORMAT)
+    ck = run_checkpoint(out, RUN_FILES, resume, overwrite, STAGE1_FORMAT)
     if ck is not None:  # the run's own data and settings; given again, the same values
         r = resumed_settings(ck, out, dict(synth=synth, ann=ann, img_root=img_root, val_gts=val_gts, bs=bs, size=size, lr=lr,
                                            epoch_len=epoch_len), ck['train_config'])
