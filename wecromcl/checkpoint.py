@@ -5,15 +5,16 @@
 # %% ../nbs/09a_checkpoint.ipynb #d41ea1b0
 from __future__ import annotations
 from pathlib import Path
+import torch
 from .core import UsageError, asset, checkpoint_config, read_checkpoint, save_tensors  # the one reader and writer live in core, below `official`
 from .image_encoder import load_imagenet
 from .text_encoder import TEXT_PARTS
 from .model import WeCromCL, WeCromCLConfig
-from .official import load_official
+from .official import load_official, state_dict_mismatch, strip_prefix
 
 # %% auto #0
-__all__ = ['STAGE1_FORMAT', 'SHIPPED_WEIGHTS', 'SHIPPED_READER', 'write_checkpoint', 'load_model', 'trained_side', 'save_model',
-           'load_checkpoint', 'init_image_side']
+__all__ = ['STAGE1_FORMAT', 'SHIPPED_WEIGHTS', 'SHIPPED_READER', 'write_checkpoint', 'load_model', 'matching_presets',
+           'trained_side', 'save_model', 'load_checkpoint', 'init_image_side']
 
 # %% ../nbs/09a_checkpoint.ipynb #81109456
 STAGE1_FORMAT = 'wecromcl-stage1'  # the `format` entry of the stage-1 checkpoints the kit writes (the spotter's and the line reader's have their own)
@@ -41,7 +42,20 @@ def load_model(path=None,  # a kit checkpoint or an official state dict (default
         model = load_official(sd, checkpoint_config(ck, WeCromCLConfig, path))
         model.test_side = trained_side(ck)
         return model
-    return load_official(ck, WeCromCLConfig.preset(preset or 'official'))
+    try: return load_official(ck, WeCromCLConfig.preset(preset or 'official'))
+    except UsageError as e:  # a bare state dict of another preset: the message names the one it fits
+        if fits := matching_presets(ck):
+            raise UsageError(f"{path}: a checkpoint of preset {fits[0]!r}, not {preset or 'official'!r}: load it with "
+                             f"preset={fits[0]!r} (--preset {fits[0]})") from None
+        raise UsageError(f'{path}: fits no preset ({", ".join(WeCromCLConfig.presets())}): {e}') from None
+
+def matching_presets(sd: dict) -> list[str]:
+    "The `WeCromCLConfig` presets whose model has exactly the keys and shapes of the state dict `sd`."
+    out = []
+    for name in WeCromCLConfig.presets():
+        with torch.device('meta'): model = WeCromCL(WeCromCLConfig.preset(name))  # shapes only, no memory
+        if state_dict_mismatch(model.state_dict(), strip_prefix(sd)) is None: out.append(name)
+    return out
 
 def trained_side(ck: dict) -> int | None:
     "The long side a kit checkpoint's model was trained at (`release` keeps it as `test_side`), or None."

@@ -16,19 +16,17 @@ from . import viz
 from .anchors import locate_words, word_groups
 from .transforms import prepare_image
 from .charset import MAX_LEN, filter_text
-from .core import EVAL_SEED, UsageError, read_checkpoint
+from .core import EVAL_SEED, UsageError
 from .readers import find_images, read_image
 from .formats import gt_point, load_annotations, load_eval_gts
 from .checkpoint import load_model
-from .model import WeCromCL, WeCromCLConfig
-from .official import state_dict_mismatch, strip_prefix
+from .model import WeCromCL
 from .synth import SynthConfig, synth_sample
 from fastcore.basics import patch
 
 # %% auto #0
-__all__ = ['HELD_OUT_SEED', 'Item', 'synth_items', 'folder_items', 'annotation_items', 'load_items', 'clean_word',
-           'matching_presets', 'load_checkpoint', 'WordResult', 'nearest_hit', 'word_result', 'CachedMaps',
-           'AnchorExplorer']
+__all__ = ['HELD_OUT_SEED', 'Item', 'synth_items', 'folder_items', 'annotation_items', 'load_items', 'clean_word', 'WordResult',
+           'nearest_hit', 'word_result', 'CachedMaps', 'AnchorExplorer']
 
 # %% ../nbs/15_explorer.ipynb #92993593
 HELD_OUT_SEED = EVAL_SEED  # the synthetic images the demo evaluates on (`core.EVAL_SEED`; training uses seed 0)
@@ -105,29 +103,6 @@ def clean_word(text: str) -> tuple[str, str]:
     if removed: notes.append(f'removed characters outside the table: {" ".join(removed)}')
     if len(kept) > MAX_LEN: notes.append(f'cut to {MAX_LEN} characters'); kept = kept[:MAX_LEN]
     return kept, '; '.join(notes)
-
-# %% ../nbs/15_explorer.ipynb #8bb77153
-def matching_presets(sd: dict) -> list[str]:
-    "The `WeCromCLConfig` presets whose model has exactly the keys and shapes of the state dict `sd`."
-    sd = strip_prefix(sd)
-    out = []
-    for name in WeCromCLConfig.presets():
-        with torch.device('meta'): model = WeCromCL(WeCromCLConfig.preset(name))  # shapes only, no memory
-        if state_dict_mismatch(model.state_dict(), sd) is None: out.append(name)
-    return out
-
-def load_checkpoint(path=None,  # kit checkpoint or official state dict (default: the shipped tiny weights)
-                    preset: str | None = None,  # architecture of a bare state dict (default `official`)
-                    ) -> WeCromCL:
-    "`locate.load_model`, with an error that names the preset when a bare state dict is of another one."
-    try: return load_model(path, preset)
-    except ValueError as e:
-        ck = read_checkpoint(path) if path is not None else None
-        if not isinstance(ck, dict) or 'format' in ck: raise   # a kit checkpoint: load_model's error says what it is
-        fits, want = matching_presets(ck), preset or 'official'
-        if fits: raise UsageError(f'{path}: a checkpoint of preset {fits[0]!r}, not {want!r}; '
-                                  f'load it with preset={fits[0]!r}') from None
-        raise UsageError(f'{path}: fits no preset ({", ".join(WeCromCLConfig.presets())}): {e}') from None
 
 # %% ../nbs/15_explorer.ipynb #80f84097
 @dataclass
@@ -209,7 +184,7 @@ class AnchorExplorer:
                  models=None,  # a checkpoint path, a `WeCromCL`, or a list of two of them (None: the shipped tiny weights)
                  source=HELD_OUT_SEED,  # images: a folder, an annotation JSON, or a seed of synthetic images
                  img_root=None,  # folder the annotation paths are relative to (default: the file's folder)
-                 preset: str | None = None,  # architecture of bare state dicts (see `load_checkpoint`)
+                 preset: str | None = None,  # architecture of bare state dicts (see `checkpoint.load_model`)
                  k: int = 3,  # peaks shown per word
                  alpha: float = viz.ALPHA,  # heatmap opacity
                  side: int = 256,  # long side of the images on display
@@ -222,8 +197,8 @@ class AnchorExplorer:
         import ipywidgets as W
         models = list(models) if isinstance(models, (list, tuple)) else [models]
         if not 1 <= len(models) <= 2: raise ValueError(f'one or two models side by side, got {len(models)}')
-        self.cached = [CachedMaps(m if isinstance(m, WeCromCL) else load_checkpoint(m, preset), _model_name(m, i),
-                                 min_side, max_side) for i, m in enumerate(models)]
+        self.cached = [CachedMaps(m if isinstance(m, WeCromCL) else load_model(m, preset), _model_name(m, i), min_side, max_side)
+                        for i, m in enumerate(models)]
         self.img_root, self.side, self.ncols, self.n_synth, self.synth = img_root, side, ncols, n_synth, synth
         self.spotter, self._spots = spotter, {}  # the spotter's reads, per shown image
         self.items: list[Item] = []
