@@ -28,7 +28,8 @@ from .pipeline import point_source
 from .readers import read_image
 from .sequence import SPTS_CHARS
 from .spotter import ResNetLevel, SpotterConfig, SpotterPreset, backbone_weights
-from .spotter_learner import draw_indices, epoch_batches, pad_with_mask, resize_image, to_tensor, train_val_batches
+from .spotter_learner import draw_indices, epoch_batches, train_val_batches
+from .transforms import pad_with_mask, resize_image, to_tensor
 from .train import EpochTable, RunLog, TIME_GUARD, keep_epochs, steps_for
 
 # %% auto #0

@@ -16,7 +16,7 @@ from .readers import find_images, read_image
 from .viz import draw_points, save_jpeg
 from .sequence import Spot, Tokens, decode_tokens
 from .spotter import Spotter, load_spotter
-from .spotter_learner import pad_with_mask, resize_image, to_tensor
+from .transforms import pad_with_mask, resize_image, to_tensor
 
 # %% auto #0
 __all__ = ['grammar', 'greedy_decode', 'spot_images', 'spot_image', 'draw_spots', 'spot']

@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 from typing import Literal, Sequence
-import cv2
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -22,16 +21,15 @@ from .core import Config, UsageError, eval_mode, unwrapped
 from .formats import Sample, Word, gt_point, load_points
 from .readers import read_image
 from .run import Autocast, EpochRates, EpochSeed, FiniteLoss, default_workers
-from .transforms import color_jitter
+from .transforms import color_jitter, pad_with_mask, resize_image, rotate_with_points, to_tensor
 from .sequence import MAX_INSTANCES, Tokens, encode_instances, pad_batch, sequence_pair
 from .spotter import Spotter, SpotterConfig
 
 # %% auto #0
 __all__ = ['CROP_TRIES', 'TRAIN_VAL_IMAGES', 'LOOK_GAP', 'Precision', 'word_box', 'word_points', 'PointDataset',
-           'SpotterTrainConfig', 'resize_image', 'to_tensor', 'pad_with_mask', 'rotate_with_points', 'grow_crop',
-           'random_crop', 'draw_indices', 'epoch_batches', 'SpotterDL', 'train_val_batches', 'spotter_dls',
-           'SpotterLoss', 'token_accuracy', 'char_hits', 'char_accuracy', 'CharAccuracy', 'looks', 'spotter_splitter',
-           'Accumulate', 'spotter_learner', 'spts_rates', 'fit_spotter']
+           'SpotterTrainConfig', 'grow_crop', 'random_crop', 'draw_indices', 'epoch_batches', 'SpotterDL',
+           'train_val_batches', 'spotter_dls', 'SpotterLoss', 'token_accuracy', 'char_hits', 'char_accuracy',
+           'CharAccuracy', 'looks', 'spotter_splitter', 'Accumulate', 'spotter_learner', 'spts_rates', 'fit_spotter']
 
 # %% ../nbs/22_spotter_learner.ipynb #b8e7a473
 def word_box(w: Word, point) -> list[float]:
@@ -138,34 +136,6 @@ def tiny_c3():
     return tiny().replace(lr=1e-3, backbone_lr=1.0, clip=0.)  # 1e-3: the best of five rates, 3e-4 to 3e-3 (`90_benchmarks`)
 
 # %% ../nbs/22_spotter_learner.ipynb #434af15f
-def resize_image(img: np.ndarray, side: int, max_side: int) -> np.ndarray:
-    "Resize (keeping the aspect) to short side `side`, or less so that the long side is at most `max_side`."
-    h, w = img.shape[:2]
-    s = min(side / min(h, w), max_side / max(h, w))
-    nh, nw = max(1, round(h * s)), max(1, round(w * s))
-    return img if (nh, nw) == (h, w) else cv2.resize(img, (nw, nh), interpolation=cv2.INTER_LINEAR)
-
-def to_tensor(img: np.ndarray) -> torch.Tensor:
-    "(H, W, 3) uint8 -> (3, H, W) float in [0, 1] (SPTS does not normalize by mean and std)."
-    return torch.from_numpy(np.require(img, requirements=['C', 'W'])).permute(2, 0, 1).float().div_(255)  # W: read-only images are copied
-
-def pad_with_mask(xs: Sequence[torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
-    "Zero-pad (3, h, w) images to the batch max: (B, 3, H, W) and the mask (B, H, W), True on padding."
-    H, W = max(x.shape[1] for x in xs), max(x.shape[2] for x in xs)
-    out, mask = xs[0].new_zeros(len(xs), 3, H, W), torch.ones(len(xs), H, W, dtype=torch.bool)
-    for i, x in enumerate(xs): out[i, :, :x.shape[1], :x.shape[2]] = x; mask[i, :x.shape[1], :x.shape[2]] = False
-    return out, mask
-
-def rotate_with_points(img: np.ndarray, points, degrees: float) -> tuple[np.ndarray, list]:
-    "Rotate `img` about its centre by `degrees` (counter-clockwise), the canvas grown to hold it all; the points follow."
-    h, w = img.shape[:2]
-    M = cv2.getRotationMatrix2D((w / 2, h / 2), degrees, 1.0)
-    c, s = abs(M[0, 0]), abs(M[0, 1])
-    nw, nh = math.ceil(h * s + w * c - 1e-6), math.ceil(h * c + w * s - 1e-6)  # (round-off of cos 90° is not a pixel)
-    M[0, 2] += nw / 2 - w / 2; M[1, 2] += nh / 2 - h / 2
-    out = cv2.warpAffine(img, M, (nw, nh), flags=cv2.INTER_LINEAR, borderValue=(0, 0, 0))
-    return out, [[float(M[0, 0] * x + M[0, 1] * y + M[0, 2]), float(M[1, 0] * x + M[1, 1] * y + M[1, 2])] for x, y in points]
-
 CROP_TRIES = 100  # windows drawn before an image is left whole (SPTS)
 
 def grow_crop(window, boxes) -> tuple[np.ndarray, np.ndarray]:

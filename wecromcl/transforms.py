@@ -14,8 +14,8 @@ from .core import UsageError
 
 # %% auto #0
 __all__ = ['IMAGENET_MEAN', 'IMAGENET_STD', 'Benchmark', 'OFFICIAL_TEST_SIDES', 'MAX_TEST_PIXELS', 'ceil32', 'test_size',
-           'normalize_image', 'pad_images', 'prepare_image', 'random_rotate', 'random_resize', 'random_blur',
-           'color_jitter', 'train_augment']
+           'normalize_image', 'pad_images', 'prepare_image', 'resize_image', 'to_tensor', 'pad_with_mask',
+           'rotate_with_points', 'random_rotate', 'random_resize', 'random_blur', 'color_jitter', 'train_augment']
 
 # %% ../nbs/08a_transforms.ipynb #be5fc916
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
@@ -75,15 +75,39 @@ def prepare_image(img: np.ndarray,       # (H, W, 3) RGB uint8
                          f'may have: give a smaller --min-side or --max-side')
     return normalize_image(cv2.resize(img.astype(np.uint8), (tw, th)))[None], (tw / w, th / h)
 
+# %% ../nbs/08a_transforms.ipynb #c5a1b002
+def resize_image(img: np.ndarray, side: int, max_side: int) -> np.ndarray:
+    "Resize (keeping the aspect) to short side `side`, or less so that the long side is at most `max_side`."
+    h, w = img.shape[:2]
+    s = min(side / min(h, w), max_side / max(h, w))
+    nh, nw = max(1, round(h * s)), max(1, round(w * s))
+    return img if (nh, nw) == (h, w) else cv2.resize(img, (nw, nh), interpolation=cv2.INTER_LINEAR)
+
+def to_tensor(img: np.ndarray) -> torch.Tensor:
+    "(H, W, 3) uint8 -> (3, H, W) float in [0, 1] (SPTS does not normalize by mean and std)."
+    return torch.from_numpy(np.require(img, requirements=['C', 'W'])).permute(2, 0, 1).float().div_(255)  # W: read-only images are copied
+
+def pad_with_mask(xs: Sequence[torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
+    "Zero-pad (3, h, w) images to the batch max: (B, 3, H, W) and the mask (B, H, W), True on padding."
+    H, W = max(x.shape[1] for x in xs), max(x.shape[2] for x in xs)
+    out, mask = xs[0].new_zeros(len(xs), 3, H, W), torch.ones(len(xs), H, W, dtype=torch.bool)
+    for i, x in enumerate(xs): out[i, :, :x.shape[1], :x.shape[2]] = x; mask[i, :x.shape[1], :x.shape[2]] = False
+    return out, mask
+
+def rotate_with_points(img: np.ndarray, points, degrees: float) -> tuple[np.ndarray, list]:
+    "Rotate `img` about its centre by `degrees` (counter-clockwise), the canvas grown to hold it all; the points follow."
+    h, w = img.shape[:2]
+    M = cv2.getRotationMatrix2D((w / 2, h / 2), degrees, 1.0)
+    c, s = abs(M[0, 0]), abs(M[0, 1])
+    nw, nh = math.ceil(h * s + w * c - 1e-6), math.ceil(h * c + w * s - 1e-6)  # (round-off of cos 90° is not a pixel)
+    M[0, 2] += nw / 2 - w / 2; M[1, 2] += nh / 2 - h / 2
+    out = cv2.warpAffine(img, M, (nw, nh), flags=cv2.INTER_LINEAR, borderValue=(0, 0, 0))
+    return out, [[float(M[0, 0] * x + M[0, 1] * y + M[0, 2]), float(M[1, 0] * x + M[1, 1] * y + M[1, 2])] for x, y in points]
+
 # %% ../nbs/08a_transforms.ipynb #96d7d8d9
 def random_rotate(img: np.ndarray, rng: np.random.Generator, max_deg: float = 10.0) -> np.ndarray:
     "Rotate by U(-max_deg, max_deg) degrees about the centre; the canvas grows to hold the whole image, black border."
-    h, w = img.shape[:2]
-    M = cv2.getRotationMatrix2D((w / 2, h / 2), float(rng.uniform(-max_deg, max_deg)), 1.0)
-    c, s = abs(M[0, 0]), abs(M[0, 1])
-    nw, nh = int(h * s + w * c), int(h * c + w * s)
-    M[0, 2] += nw / 2 - w / 2; M[1, 2] += nh / 2 - h / 2
-    return cv2.warpAffine(img, M, (nw, nh), flags=cv2.INTER_LINEAR, borderValue=(0, 0, 0))
+    return rotate_with_points(img, (), float(rng.uniform(-max_deg, max_deg)))[0]
 
 def random_resize(img: np.ndarray, rng: np.random.Generator, min_sizes: Sequence[int], max_size: int) -> np.ndarray:
     "Official RandomResize: short side from `min_sizes` (long side <= max_size), then both sides rounded up to 32."
