@@ -4,7 +4,7 @@
 
 # %% ../nbs/90_benchmarks.ipynb #12294478
 from __future__ import annotations
-import json, math, os, platform, statistics, subprocess, sys, time
+import json, math, os, statistics, subprocess, sys, time
 from functools import partial
 from pathlib import Path
 from typing import Literal
@@ -14,7 +14,7 @@ import torch
 import wecromcl
 from fastai.basics import Callback, CancelFitException, CancelValidException, DataLoader, noop
 from .core import EVAL_SEED, Preset, UsageError, check_arg, check_numbers, default_device, eval_mode, renamed, save_json
-from .install import extension_error, install_info
+from .install import extension_error, machine_info
 from .msda import OP_DEVICES, OP_DTYPES, ms_deform_attn_reference, msda_inputs
 from .synth import SYNTH_STREAM, SynthConfig, SynthDataset, SynthPreset, synth_sample, write_synth
 from .formats import load_eval_gts
@@ -31,9 +31,8 @@ from .run import default_workers
 from .emergence import ablation_configs, emergence_run
 
 # %% auto #0
-__all__ = ['BENCH_SHAPES', 'READ_IMAGES', 'CURVE_MINUTES', 'CLOCK_BOUND', 'timed', 'machine_info', 'bench_case', 'format_bench',
-           'bench_op', 'bench_synth', 'bench_model', 'bench_train', 'bench_emergence', 'E2ECurve',
-           'bench_spotter_curve']
+__all__ = ['BENCH_SHAPES', 'READ_IMAGES', 'CURVE_MINUTES', 'CLOCK_BOUND', 'timed', 'bench_case', 'format_bench', 'bench_op',
+           'bench_synth', 'bench_model', 'bench_train', 'bench_emergence', 'E2ECurve', 'bench_spotter_curve']
 
 # %% ../nbs/90_benchmarks.ipynb #df7aa6ce
 def timed(fn, repeats: int = 1, device: str = 'cpu') -> list[float]:
@@ -46,15 +45,6 @@ def timed(fn, repeats: int = 1, device: str = 'cpu') -> list[float]:
         else:
             t = time.perf_counter(); fn(); times.append(time.perf_counter() - t)
     return times
-
-def machine_info(device: str = 'cpu') -> dict:
-    "Where a benchmark ran: platform, CPU, cores, torch threads, versions, GPU, load average, and the install report."
-    cpu = next((l.split(':', 1)[1].strip() for l in open('/proc/cpuinfo') if l.startswith('model name')), platform.processor()) \
-        if os.path.exists('/proc/cpuinfo') else platform.processor()
-    return dict(platform=platform.platform(), cpu=cpu or platform.machine(), cpu_count=os.cpu_count(),
-                torch_threads=torch.get_num_threads(), torch=torch.__version__, python=platform.python_version(),
-                gpu=torch.cuda.get_device_name() if torch.device(device).type == 'cuda' else None,
-                loadavg=list(os.getloadavg()) if hasattr(os, 'getloadavg') else None, install=install_info())
 
 # %% ../nbs/90_benchmarks.ipynb #92bb864a
 BENCH_SHAPES = {

@@ -4,12 +4,12 @@
 
 # %% ../nbs/00a_install.ipynb #193798cd
 from __future__ import annotations
-import importlib, platform, shutil, subprocess, sys
+import importlib, os, platform, shutil, subprocess, sys
 from functools import lru_cache
 import torch
 
 # %% auto #0
-__all__ = ['load_extension', 'extension_error', 'op_backends', 'install_info', 'show_install']
+__all__ = ['load_extension', 'extension_error', 'op_backends', 'install_info', 'show_install', 'machine_info']
 
 # %% ../nbs/00a_install.ipynb #069bbfd7
 @lru_cache(maxsize=None)
@@ -62,3 +62,13 @@ def show_install(file=None):
     for k, v in install_info().items():
         if isinstance(v, list): v = ', '.join(v) or 'none'
         print(f'{k:<24}{v}', file=file or sys.stdout)
+
+# %% ../nbs/00a_install.ipynb #c6a2b002
+def machine_info(device: str = 'cpu') -> dict:
+    "Where a benchmark ran: platform, CPU, cores, torch threads, versions, GPU, load average, and the install report."
+    cpu = next((l.split(':', 1)[1].strip() for l in open('/proc/cpuinfo') if l.startswith('model name')), platform.processor()) \
+        if os.path.exists('/proc/cpuinfo') else platform.processor()
+    return dict(platform=platform.platform(), cpu=cpu or platform.machine(), cpu_count=os.cpu_count(),
+                torch_threads=torch.get_num_threads(), torch=torch.__version__, python=platform.python_version(),
+                gpu=torch.cuda.get_device_name() if torch.device(device).type == 'cuda' else None,
+                loadavg=list(os.getloadavg()) if hasattr(os, 'getloadavg') else None, install=install_info())

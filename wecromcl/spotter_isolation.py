@@ -13,7 +13,7 @@ from .core import check_numbers, default_device, save_json
 from .synth import SYNTH_STREAM, SynthConfig, SynthDataset
 from .spotter import Spotter, SpotterBackbone, SpotterConfig, SpotterPreset
 from .spotter_learner import PointDataset, SpotterDL, SpotterLoss, SpotterTrainConfig
-from .benchmarks import machine_info
+from .install import machine_info
 
 # %% auto #0
 __all__ = ['ISOLATION_STAGES', 'ISOLATION_WINDOW', 'LETTER_SLOT', 'letter_images', 'isolation_stage', 'bench_spotter_isolation']
