@@ -33,7 +33,7 @@ from .metric import PROBE_WORDS, evaluate_anchors, map_spread, spread_kept, text
 __all__ = ['GENERATOR_DRAWS', 'TrainConfig', 'text_recipe', 'valid_plan', 'generator_negatives', 'image_positives', 'Stage1DL',
            'stage1_dls', 'Stage1DataLoaders', 'AnchorFigures', 'CollapseProbe', 'Stage1Learner', 'new_model',
            'stage1_learner', 'freeze_text', 'TextFreeze', 'text_splitter', 'TextRate', 'poly_rate', 'fit_stage1',
-           'float_output', 'Stage1MixedPrecision', 'Stage1Preds']
+           'Stage1Preds']
 
 # %% ../nbs/10_learner.ipynb #bcbd9659
 @dataclass
@@ -377,40 +377,9 @@ def fit_stage1(learn: Learner, n_epoch: int, lr: float | None = None, start_epoc
 
 # %% ../nbs/10_learner.ipynb #f55bd68b
 import fastai.callback.hook  # adds `Learner.summary`
-from fastai.basics import patch, to_float
-from fastai.callback.fp16 import AMPMode, MixedPrecision
-from torch.amp import GradScaler
-from .model import Stage1Output
+from fastai.basics import patch
 from .locate import Located, locate_image
 from .objective import stage1_logits
-
-def float_output(pred):
-    "fastai's `to_float` that keeps a `Stage1Output` (fastai rebuilds a tuple from a list, which a NamedTuple refuses)."
-    if isinstance(pred, Stage1Output): return pred._make(None if t is None else to_float(t) for t in pred)
-    return to_float(pred)
-
-class Stage1MixedPrecision(MixedPrecision):
-    "fastai's `MixedPrecision` on the model's device (CPU or CUDA), for the model's `Stage1Output`."
-    @property
-    def name(self): return 'mixed_precision'  # the name `to_fp32` and `load_learner` look for
-    def before_fit(self):
-        dev = next(self.model.parameters()).device.type
-        dtype = torch.bfloat16 if self.amp_mode == AMPMode.BF16 else torch.float16
-        if dev == 'cuda' and dtype == torch.bfloat16 and not torch.cuda.is_bf16_supported():
-            raise UsageError('this GPU has no bfloat16: use to_fp16()')
-        self.kwargs['enabled'] = dtype == torch.float16   # bf16 has fp32's range: no loss scaling
-        self.autocast, self.learn.scaler, self.scales = torch.autocast(dev, dtype), GradScaler(dev, **self.kwargs), L()
-    def after_pred(self): self.learn.pred = float_output(self.pred)
-
-@patch
-def to_fp16(self: Stage1Learner, **kwargs):
-    "fp16 mixed precision (autocast + loss scaling) on the model's device."
-    return self.add_cb(Stage1MixedPrecision(**kwargs))
-
-@patch
-def to_bf16(self: Stage1Learner):
-    "bf16 mixed precision (autocast) on the model's device."
-    return self.add_cb(Stage1MixedPrecision(amp_mode=AMPMode.BF16))
 
 # %% ../nbs/10_learner.ipynb #97315047
 class Stage1Preds(Callback):

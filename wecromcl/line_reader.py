@@ -21,8 +21,8 @@ from .core import (Config, UsageError, check_numbers, checkpoint_config, default
                            remove_stale_temporaries, save_tensors)
 from .formats import Sample
 from .image_encoder import ResNet, load_imagenet
-from .run import (Checkpoint, EpochSeed, FiniteLoss, TimeBudget, default_workers, restore_checkpoint, resumed_settings,
-                          run_checkpoint)
+from .run import (Checkpoint, EpochSeed, FiniteLoss, Precision, TimeBudget, default_workers, restore_checkpoint,
+                          resumed_settings, run_checkpoint, use_precision)
 from .checkpoint import load_checkpoint
 from .pipeline import point_source
 from .readers import read_image
@@ -211,6 +211,7 @@ def pretrain_reader(*,
                     seed: int = 0,                # seed of the batches and the initial weights
                     device: str | None = None,    # torch device (default: cuda when available, else cpu)
                     workers: int | None = None,   # processes drawing batches (default: `default_workers` of the device)
+                    precision: Precision = 'fp32',  # mixed precision: bf16 (any device) or fp16 (CUDA)
                     ) -> Path:
     "Pretrain the spotter's ResNet as a line reader (CTC along each word's centre line); write body.pth for train-spotter --backbone-init."
     if init and resume: raise UsageError('--init starts a new run from weights, --resume continues one: give one of them')
@@ -233,15 +234,14 @@ def pretrain_reader(*,
         print(f'{len(train)} images from {labels}' + (': words left out: ' + ', '.join(f'{v} {k}' for k, v in left.items()) if left else ''))
         if not usable: raise UsageError(f'{labels}: no word the reader can learn from (' + ', '.join(f'{v} {k}' for k, v in left.items()) + ')')
     dev = default_device(device)
-    out.mkdir(parents=True, exist_ok=True)
-    remove_stale_temporaries(out)
+    out.mkdir(parents=True, exist_ok=True); remove_stale_temporaries(out)
     if ck is not None: keep_epochs(out/'log.csv', int(ck['epoch']))  # rows logged after the last save are redone
     torch.manual_seed(seed)
     dls = reader_dls(train.samples, valid.samples if valid else None, cfg, dev, workers)
     model = LineReader(cfg)
     if prior: model.load_state_dict(prior['model'])
     elif body_init: load_imagenet(model.body, body_init)  # clear errors for a ResNet of another shape
-    learn = reader_learner(dls, model.to(dev), cfg, path=out, cbs=[EpochTable(), RunLog('log.csv', append=resume)])
+    learn = use_precision(reader_learner(dls, model.to(dev), cfg, path=out, cbs=[EpochTable(), RunLog('log.csv', append=resume)]), precision)
     if ck is None and minutes:
         epochs = max(1, math.ceil(steps_for(learn, minutes) / cfg.epoch_len))
         learn.add_cb(TimeBudget(minutes * TIME_GUARD))

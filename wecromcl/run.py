@@ -4,19 +4,23 @@
 
 # %% ../nbs/09e_run.ipynb #d27fec44
 from __future__ import annotations
-import contextlib, math, os, random, re, time
+import contextlib, math, os, random, re, time, typing
 from pathlib import Path
+from typing import Literal
 import numpy as np
 import torch
-from fastai.basics import Learner, Callback, CancelFitException, rank_distrib, L
+from fastai.basics import Learner, Callback, CancelFitException, rank_distrib, L, patch, to_float
+from fastai.callback.fp16 import AMPMode, MixedPrecision
+from torch.amp import GradScaler
 from .core import UsageError, unwrapped
 from .checkpoint import load_checkpoint, write_checkpoint
 from .synth import SYNTH_STREAM, SynthConfig, SynthDataset
 
 # %% auto #0
-__all__ = ['EpochSeed', 'Autocast', 'EpochRates', 'FiniteLoss', 'numpy_rng_state', 'plain_state', 'set_numpy_rng_state',
+__all__ = ['Precision', 'EpochSeed', 'EpochRates', 'FiniteLoss', 'numpy_rng_state', 'plain_state', 'set_numpy_rng_state',
            'save_checkpoint', 'restore_checkpoint', 'Checkpoint', 'run_checkpoint', 'resumed_settings', 'whole_epochs',
-           'TimeBudget', 'synth_source', 'default_workers', 'distrib_ctx']
+           'TimeBudget', 'synth_source', 'default_workers', 'float_output', 'DeviceMixedPrecision', 'use_precision',
+           'distrib_ctx']
 
 # %% ../nbs/09e_run.ipynb #b34f10ad
 class EpochSeed(Callback):
@@ -26,15 +30,6 @@ class EpochSeed(Callback):
         dl = self.learn.dl
         dl = getattr(dl, 'dl', dl)
         dl.epoch, dl.n_epoch = self.epoch, self.n_epoch
-
-class Autocast(Callback):
-    "bf16 autocast of the forward pass and the loss on any device (fastai's MixedPrecision is CUDA-only)."
-    order = 10
-    def before_batch(self):
-        self.ctx = torch.autocast(self.dls.device.type if self.dls.device is not None else 'cpu', dtype=torch.bfloat16)
-        self.ctx.__enter__()
-    def after_loss(self): self.ctx.__exit__(None, None, None)
-    def after_cancel_batch(self): self.ctx.__exit__(None, None, None)
 
 class EpochRates(Callback):
     "Each epoch's rate from a list (SPTS sets it per epoch), a group's at its share of it (`shares`); a function of the epoch, so resumes are exact."
@@ -152,6 +147,45 @@ def default_workers(device=None) -> int:
     cores = os.cpu_count() or 1
     if torch.device(device or 'cpu').type == 'cuda': return min(8, cores - 1)
     return 0 if cores <= 2 else min(8, cores // 4)  # on 2 cores a worker slows the steps more than it saves (`bench train`)
+
+# %% ../nbs/09e_run.ipynb #d7e3c002
+Precision = Literal['fp32', 'bf16', 'fp16']  # a training command's --precision
+
+def float_output(pred):
+    "fastai's `to_float` that keeps a `NamedTuple` output (fastai rebuilds a tuple from a list, which a NamedTuple refuses)."
+    if isinstance(pred, tuple) and hasattr(pred, '_make'): return pred._make(None if t is None else to_float(t) for t in pred)
+    return to_float(pred)
+
+class DeviceMixedPrecision(MixedPrecision):
+    "fastai's `MixedPrecision` on the model's device (CPU or CUDA), whatever the model's output."
+    @property
+    def name(self): return 'mixed_precision'  # the name `to_fp32` and `load_learner` look for
+    def before_fit(self):
+        dev = next(self.model.parameters()).device.type
+        dtype = torch.bfloat16 if self.amp_mode == AMPMode.BF16 else torch.float16
+        if dev == 'cuda' and dtype == torch.bfloat16 and not torch.cuda.is_bf16_supported():
+            raise UsageError('this GPU has no bfloat16: use fp16')
+        self.kwargs['enabled'] = dtype == torch.float16   # bf16 has fp32's range: no loss scaling
+        self.autocast, self.learn.scaler, self.scales = torch.autocast(dev, dtype), GradScaler(dev, **self.kwargs), L()
+    def after_pred(self): self.learn.pred = float_output(self.pred)
+
+@patch
+def to_fp16(self: Learner, **kwargs):
+    "fp16 mixed precision (autocast + loss scaling) on the model's device."
+    return self.add_cb(DeviceMixedPrecision(**kwargs))
+
+@patch
+def to_bf16(self: Learner):
+    "bf16 mixed precision (autocast) on the model's device."
+    return self.add_cb(DeviceMixedPrecision(amp_mode=AMPMode.BF16))
+
+def use_precision(learn: Learner, precision: Precision = 'fp32') -> Learner:
+    "A training command's `--precision`: fp32 as it is, bf16 or fp16 mixed precision on the model's device."
+    if precision not in typing.get_args(Precision):
+        raise UsageError(f'--precision {precision}: must be one of {typing.get_args(Precision)}')
+    if precision == 'fp16' and next(learn.model.parameters()).device.type != 'cuda':
+        raise UsageError('--precision fp16 needs a CUDA device (use bf16)')
+    return learn.to_bf16() if precision == 'bf16' else learn.to_fp16() if precision == 'fp16' else learn
 
 # %% ../nbs/09e_run.ipynb #ddp00002
 @contextlib.contextmanager

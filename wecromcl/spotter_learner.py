@@ -20,16 +20,16 @@ from fastai.metrics import AvgMetric, Metric
 from .core import Config, UsageError, eval_mode, unwrapped
 from .formats import Sample, Word, gt_point, load_points
 from .readers import read_image
-from .run import Autocast, EpochRates, EpochSeed, FiniteLoss, default_workers
+from .run import EpochRates, EpochSeed, FiniteLoss, Precision, default_workers, use_precision
 from .transforms import color_jitter, pad_with_mask, resize_image, rotate_with_points, to_tensor
 from .sequence import MAX_INSTANCES, Tokens, encode_instances, pad_batch, sequence_pair
 from .spotter import Spotter, SpotterConfig
 
 # %% auto #0
-__all__ = ['CROP_TRIES', 'TRAIN_VAL_IMAGES', 'LOOK_GAP', 'Precision', 'word_box', 'word_points', 'PointDataset',
-           'SpotterTrainConfig', 'grow_crop', 'random_crop', 'draw_indices', 'epoch_batches', 'SpotterDL',
-           'train_val_batches', 'spotter_dls', 'SpotterLoss', 'token_accuracy', 'char_hits', 'char_accuracy',
-           'CharAccuracy', 'looks', 'spotter_splitter', 'Accumulate', 'spotter_learner', 'spts_rates', 'fit_spotter']
+__all__ = ['CROP_TRIES', 'TRAIN_VAL_IMAGES', 'LOOK_GAP', 'word_box', 'word_points', 'PointDataset', 'SpotterTrainConfig',
+           'grow_crop', 'random_crop', 'draw_indices', 'epoch_batches', 'SpotterDL', 'train_val_batches', 'spotter_dls',
+           'SpotterLoss', 'token_accuracy', 'char_hits', 'char_accuracy', 'CharAccuracy', 'looks', 'spotter_splitter',
+           'Accumulate', 'spotter_learner', 'spts_rates', 'fit_spotter']
 
 # %% ../nbs/22_spotter_learner.ipynb #b8e7a473
 def word_box(w: Word, point) -> list[float]:
@@ -324,11 +324,9 @@ class Accumulate(Callback):
             if p.grad is not None: p.grad.div_(self.weight)
         self.count, self.weight = 0, 0.0
 
-Precision = Literal['fp32', 'bf16', 'fp16']
-
 def spotter_learner(dls: DataLoaders, model: Spotter | None = None, cfg: SpotterTrainConfig | None = None,
                     path='.', cbs=None,
-                    precision: Precision = 'fp32',  # bf16: autocast on any device; fp16: fastai's (CUDA, loss scaling)
+                    precision: Precision = 'fp32',  # bf16: autocast on any device; fp16: with loss scaling (CUDA)
                     **kwargs) -> Learner:
     "A Learner with SPTS's loss, AdamW, the backbone group and gradient clipping."
     cfg = cfg or dls.train.cfg
@@ -343,9 +341,7 @@ def spotter_learner(dls: DataLoaders, model: Spotter | None = None, cfg: Spotter
                     cbs=[*([GradientClip(cfg.clip)] if cfg.clip else []), *([Accumulate(cfg.accum)] if cfg.accum > 1 else []),
                          EpochSeed(), FiniteLoss(), *(cbs or [])], **kwargs)
     learn.train_cfg = cfg
-    if precision == 'bf16': learn.add_cb(Autocast())
-    elif precision == 'fp16': learn.to_fp16()
-    elif precision != 'fp32': raise UsageError(f"precision must be one of {Precision.__args__}, not {precision!r}")
+    use_precision(learn, precision)
     return learn
 
 def spts_rates(lr: float, n_epoch: int, warmup_epochs: int = 5, warmup_lr: float = 1e-4, min_lr: float = 1e-5) -> list[float]:

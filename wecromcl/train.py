@@ -19,8 +19,8 @@ from .official import config_from_official_yaml
 from .checkpoint import STAGE1_FORMAT, load_model
 from .learner import (TrainConfig, TextFreeze, fit_stage1, freeze_text, new_model, stage1_dls, stage1_learner,
                               text_recipe)
-from .run import (Checkpoint, TimeBudget, distrib_ctx, restore_checkpoint, resumed_settings, run_checkpoint, synth_source,
-                          whole_epochs)
+from .run import (Checkpoint, Precision, TimeBudget, distrib_ctx, restore_checkpoint, resumed_settings, run_checkpoint,
+                          synth_source, use_precision, whole_epochs)
 
 # %% auto #0
 __all__ = ['PREFETCH', 'RUN_FILES', 'TIME_GUARD', 'Throughput', 'EpochTable', 'data_as_synth', 'steps_for', 'keep_epochs',
@@ -156,6 +156,7 @@ def train(*,
           device: str | None = None,    # torch device (default: cuda when available, else cpu)
           workers: int | None = None,   # processes drawing training batches (default: `default_workers` of the device)
           quiet: bool = False,          # no per-batch progress bar (also the case when output is not a terminal)
+          precision: Precision = 'fp32',  # mixed precision: bf16 (any device) or fp16 (CUDA)
           data: str | None = None,      # deprecated: `--data synth[:N]` is `--synth` with the preset's generator
           ) -> dict:
     "Train stage 1 (contrastive, transcriptions only); write the run folder."
@@ -173,9 +174,7 @@ def train(*,
     if not resume and (minutes is None) == (steps is None): raise UsageError('give exactly one of --minutes and --steps')
     if backbone_init and (init or resume): raise UsageError("--backbone-init starts a new run's image side: not with --init or --resume")
     check_numbers(minutes=minutes, steps=steps, bs=bs, size=size, lr=lr, epoch_len=epoch_len, val=val, workers=workers)
-    settings = {}
-    if config: mcfg, settings = config_from_official_yaml(config)
-    else: mcfg = WeCromCLConfig.preset(preset)
+    mcfg, settings = config_from_official_yaml(config) if config else (WeCromCLConfig.preset(preset), {})
     cfg = _train_config(preset, config, settings, bs=bs, size=size, lr=lr, epoch_len=epoch_len, seed=seed, backbone_init=backbone_init,
                         synth=synth and synth.partition(':')[0])
     if init: cfg = cfg.replace(backbone_init=None)   # every weight comes from --init
@@ -206,6 +205,7 @@ def train(*,
                            cbs=[ckcb := Checkpoint(run=dict(synth=synth, ann=ann, img_root=img_root, val_gts=val_gts, val=val, preset=preset,
                                                              init=init), history=thr.history),
                                 RunLog('log.csv', append=resume), thr])
+    use_precision(learn, precision)
     probe = learn.collapse_probe
     if ck is not None: probe.start = ck.get('text_cos_start', probe.start)   # judged from the run's start, not the resume's
     ckcb.extra['text_cos_start'] = probe.start
