@@ -10,12 +10,12 @@ from functools import partial
 from typing import Literal, Sequence
 import numpy as np
 import torch
-from fastai.basics import DataLoader, DataLoaders, Learner, Callback, Adam, SGD, AvgMetric, Metric, L
+from fastai.basics import DataLoader, DataLoaders, Learner, Callback, Adam, SGD, AvgMetric, L
 from fastai.callback.schedule import ParamScheduler
 from .core import (EASY_SEED_OFFSET, STREAM_AUGMENT, STREAM_TRAIN_BATCH, STREAM_VALID_BATCH, Config,
                            UsageError, eval_mode, model_device, unwrapped)
 from .charset import encode
-from .formats import Sample, sample_key, to_eval_gts
+from .formats import Sample
 from .readers import sample_image
 from .synth import SynthConfig, SynthDataset, load_vocabulary, sample_text
 from .model import WeCromCL, WeCromCLConfig
@@ -25,15 +25,14 @@ from .objective import (BatchSample, add_in_image_negatives, char_presence, nega
 from .transforms import normalize_image, pad_images, random_resize, train_augment
 from .checkpoint import init_image_side
 from .run import EpochSeed, FiniteLoss, default_workers
-from .locate import locate_dataset
+from .monitor import AnchorFigures, CollapseProbe
 from . import viz
-from .metric import PROBE_WORDS, evaluate_anchors, map_spread, spread_kept, text_collapsed, text_spread
+from .metric import text_spread
 
 # %% auto #0
 __all__ = ['GENERATOR_DRAWS', 'TrainConfig', 'text_recipe', 'valid_plan', 'generator_negatives', 'image_positives', 'Stage1DL',
-           'stage1_dls', 'Stage1DataLoaders', 'AnchorFigures', 'CollapseProbe', 'Stage1Learner', 'new_model',
-           'stage1_learner', 'freeze_text', 'TextFreeze', 'text_splitter', 'TextRate', 'poly_rate', 'fit_stage1',
-           'Stage1Preds']
+           'stage1_dls', 'Stage1DataLoaders', 'Stage1Learner', 'new_model', 'stage1_learner', 'freeze_text',
+           'TextFreeze', 'text_splitter', 'TextRate', 'poly_rate', 'fit_stage1', 'Stage1Preds']
 
 # %% ../nbs/10_learner.ipynb #bcbd9659
 @dataclass
@@ -224,54 +223,6 @@ class Stage1DataLoaders(DataLoaders):
     "The train and validation `Stage1DL`s; `new_empty` (what `Learner.export` keeps) empties them of their samples."
     n_inp = Stage1DL.n_inp  # here too: fastai's multi-process training rewraps the loaders, which then lack it
     def new_empty(self): return type(self)(*[dl.new([]) for dl in self.loaders], path=self.path, device=self.device)
-
-# %% ../nbs/10_learner.ipynb #1e2c2d35
-class _Column(Metric):
-    "One column (`key`) of a measurement made once per validation: `CollapseProbe`, `AnchorFigures`."
-    def __init__(self, source, key): self.source, self.key = source, key
-    def reset(self): self.source.values = None
-    def accumulate(self, learn): self.source.model = learn.model
-    @property
-    def value(self): return self.source.measure()[self.key]
-    @property
-    def name(self): return self.key
-
-class AnchorFigures:
-    "Anchor Hmean (official sweep; threshold 0) and point in polygon on `samples` (ground truth: their geometry or `gts`)."
-    KEYS = ('anchor_hmean', 'anchor_hmean_fixed', 'point_in_polygon')
-    def __init__(self, samples: Sequence[Sample], gts: dict | None = None, max_side: int = 256, root=None):
-        self.gts = gts if gts is not None else to_eval_gts(list(samples), root=root, polygons=True)
-        self.samples, self.max_side, self.root = [s for s in samples if sample_key(s.path, root) in self.gts], max_side, root
-        self.model, self.values = None, None
-    def metrics(self) -> list[Metric]: return [_Column(self, k) for k in self.KEYS]
-    def measure(self) -> dict:
-        if self.values is None and self.model is not None and self.samples:
-            with eval_mode(self.model) as m: res = locate_dataset(m, self.samples, max_side=self.max_side, root=self.root)
-            r = evaluate_anchors(res, {k: self.gts[k] for k in res})
-            self.values = dict(anchor_hmean=r['official_sweep_best']['hmean'], anchor_hmean_fixed=r['fixed_threshold']['hmean'],
-                               point_in_polygon=r['point_in_polygon']['rate'] if 'point_in_polygon' in r else None)
-        return self.values or dict.fromkeys(self.KEYS)
-
-# %% ../nbs/10_learner.ipynb #b062b9c1
-class CollapseProbe:
-    "Text-feature spread of `words` and map spread on `samples`, measured once per validation; flags a collapse from `start`."
-    KEYS = ('text_cos', 'text_kept', 'text_norm', 'map_peak', 'map_diff')
-    def __init__(self, samples: Sequence[Sample] = (), max_side: int = 256, words: Sequence[str] = PROBE_WORDS,
-                 n_images: int = 16, start: float | None = None):  # start: `text_cos` before training (`text_collapsed`)
-        self.samples = [s for s in samples if len({w.text.lower() for w in s.words}) >= 2][:n_images]
-        self.max_side, self.words, self.model, self.values, self.collapsed_epochs = max_side, list(words), None, None, 0
-        self.start = start
-    def metrics(self) -> list[Metric]: return [_Column(self, k) for k in self.KEYS]
-    def measure(self) -> dict:
-        if self.values is None and self.model is not None:
-            with eval_mode(self.model) as m: self.values = {**text_spread(m, self.words), **map_spread(m, self.samples, self.max_side)}
-            self.values['text_kept'] = None if self.start is None else spread_kept(self.values['text_cos'], self.start)
-            if text_collapsed(self.values['text_cos'], self.start):
-                self.collapsed_epochs += 1
-                since = 'no start known' if self.start is None else f'{self.start:.3f} at the start'
-                print(f"collapse: the text features of the probe words have mean cosine {self.values['text_cos']:.3f} "
-                      f"({since}): the words are merging into one vector, and so are their maps", flush=True)
-        return self.values or dict.fromkeys(self.KEYS)
 
 # %% ../nbs/10_learner.ipynb #e1c9c1cc
 class Stage1Learner(Learner):
