@@ -8,17 +8,17 @@ import contextlib, dataclasses, functools, inspect, json, os, pickle, socket, sy
 from dataclasses import fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, ClassVar, Literal
-# torch is imported by the functions that use it, not here: the command line checks a command's options with this
-# module in a fraction of a second, before the command's own imports (torch, fastai: seconds)
-if TYPE_CHECKING: import torch
+# torch and numpy are imported by the functions that use them, not here: the command line checks a command's options
+# with this module in a fraction of a second, before the command's own imports (torch, fastai: seconds)
+if TYPE_CHECKING: import numpy as np, torch
 
 # %% auto #0
 __all__ = ['NAME_MAX', 'NUMBER_RULES', 'RUN_LOCK', 'TORCH_FILE_STARTS', 'MAX_CONFIG_SIZE', 'EVAL_SEED', 'VAL_SEED_OFFSET',
-           'EASY_SEED_OFFSET', 'STREAM_TRAIN_BATCH', 'STREAM_VALID_BATCH', 'STREAM_AUGMENT', 'Preset', 'UsageError',
-           'Config', 'assets_dir', 'asset', 'atomic_write', 'remove_stale_temporaries', 'save_json', 'check_arg',
-           'renamed', 'check_numbers', 'check_writable', 'check_writable_file', 'check_not_input', 'run_lock',
-           'holds_run_folder', 'read_checkpoint', 'checkpoint_config', 'save_tensors', 'default_device', 'model_device',
-           'unwrapped', 'eval_mode']
+           'EASY_SEED_OFFSET', 'STREAM_TRAIN_BATCH', 'STREAM_VALID_BATCH', 'STREAM_AUGMENT', 'STREAM_SPOTTER_IMAGE',
+           'STREAM_SPOTTER_VALID', 'Preset', 'UsageError', 'Config', 'assets_dir', 'asset', 'atomic_write',
+           'remove_stale_temporaries', 'save_json', 'check_arg', 'renamed', 'check_numbers', 'check_writable',
+           'check_writable_file', 'check_not_input', 'run_lock', 'holds_run_folder', 'read_checkpoint',
+           'checkpoint_config', 'save_tensors', 'seed_rng', 'default_device', 'model_device', 'unwrapped', 'eval_mode']
 
 # %% ../nbs/00_core.ipynb #b44eb6f9
 class UsageError(ValueError):
@@ -292,6 +292,13 @@ EASY_SEED_OFFSET = 1        # the curriculum's `easy` images use the source's se
 STREAM_TRAIN_BATCH = 1      # stream id of a training batch's draw (`Stage1DL.draw`), beside (seed, epoch, k)
 STREAM_VALID_BATCH = 2      # stream id of a validation batch's draw (fixed across epochs)
 STREAM_AUGMENT = 3          # stream id of one image's augmentation in a training batch
+STREAM_SPOTTER_IMAGE = 2    # the spotter's: one training image's draw (crop, rotation, colours) in a batch
+STREAM_SPOTTER_VALID = 3    # the spotter's: one validation image's draw (its numbers predate these names; runs resume as begun)
+
+def seed_rng(*keys) -> np.random.Generator:
+    "The one way the kit seeds a draw: a numpy generator that is a function of `keys` alone (seed, stream id, epoch, batch...)."
+    import numpy as np
+    return np.random.default_rng(np.random.SeedSequence([int(k) for k in keys]))
 
 # %% ../nbs/00_core.ipynb #fa201a1c
 Preset = Literal['tiny', 'official']  # the model and recipe presets of every command's --preset

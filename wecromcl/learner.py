@@ -13,7 +13,7 @@ import torch
 from fastai.basics import DataLoader, DataLoaders, Learner, Callback, Adam, SGD, AvgMetric, L
 from fastai.callback.schedule import ParamScheduler
 from .core import (EASY_SEED_OFFSET, STREAM_AUGMENT, STREAM_TRAIN_BATCH, STREAM_VALID_BATCH, Config,
-                           UsageError, eval_mode, model_device, unwrapped)
+                           UsageError, eval_mode, model_device, seed_rng, unwrapped)
 from .charset import encode
 from .formats import Sample
 from .readers import sample_image
@@ -88,9 +88,6 @@ def tiny():
 # %% ../nbs/10_learner.ipynb #1c213bd0
 GENERATOR_DRAWS = 50  # `generator_negatives` gives up after this many draws a negative
 
-def _seed_rng(*keys) -> np.random.Generator:
-    return np.random.default_rng(np.random.SeedSequence([int(k) for k in keys]))
-
 def valid_plan(cfg: TrainConfig, n_samples: int, n_batches: int | None = None) -> tuple[TrainConfig, int]:
     "Config and number of fixed batches for validating on `n_samples` images: B at most half of them, each drawn about twice."
     cfg = cfg.replace(positives='one', negatives='vocab')   # the official layout: the official chance level, and `get_preds` of one width
@@ -147,7 +144,7 @@ class Stage1DL(DataLoader):
 
     def draw(self, k: int) -> dict:
         "Batch `k` of the current epoch, raw: samples, positives, negatives and the augmented images (uint8)."
-        rng = _seed_rng(self.base_seed, STREAM_TRAIN_BATCH if self.train else STREAM_VALID_BATCH, self.epoch if self.train else 0, k)
+        rng = seed_rng(self.base_seed, STREAM_TRAIN_BATCH if self.train else STREAM_VALID_BATCH, self.epoch if self.train else 0, k)
         bs = self.cfg.bs
         if self.word_lists is not None:
             cand, words = list(range(len(self.source))), self.word_lists
@@ -169,7 +166,7 @@ class Stage1DL(DataLoader):
         imgs = []
         for j, s in enumerate(smp):
             img = sample_image(s)
-            imgs.append(train_augment(img, _seed_rng(self.base_seed, STREAM_AUGMENT, self.epoch, k, j), self.cfg) if self.train else
+            imgs.append(train_augment(img, seed_rng(self.base_seed, STREAM_AUGMENT, self.epoch, k, j), self.cfg) if self.train else
                         random_resize(img, rng, (self.cfg.size,), self.cfg.size))
         return dict(samples=smp, positives=b.positives, holds=b.holds, negatives=negs, images=imgs)
 

@@ -17,7 +17,8 @@ from fastai.basics import Adam, Callback, CancelBatchException, DataLoader, Data
 from fastai.callback.schedule import fit_one_cycle  # importing it patches `Learner.fit_one_cycle` in
 from fastai.callback.training import GradientClip
 from fastai.metrics import AvgMetric, Metric
-from .core import Config, UsageError, eval_mode, unwrapped
+from .core import (STREAM_SPOTTER_IMAGE, STREAM_SPOTTER_VALID, STREAM_TRAIN_BATCH, Config, UsageError, eval_mode,
+                           seed_rng, unwrapped)
 from .formats import Sample, Word, gt_point, load_points
 from .readers import read_image
 from .run import EpochRates, EpochSeed, FiniteLoss, Precision, default_workers, use_precision
@@ -164,13 +165,11 @@ def random_crop(img: np.ndarray, texts: list, pts: list, boxes, rng: np.random.G
     return img[y0:y1, x0:x1], [texts[i] for i in keep], [[pts[i][0] - x0, pts[i][1] - y0] for i in keep]
 
 # %% ../nbs/22_spotter_learner.ipynb #86468fc8
-def _rng(*keys) -> np.random.Generator: return np.random.default_rng(np.random.SeedSequence([int(k) for k in keys]))
-
 def draw_indices(n: int, bs: int, k: int, seed: int, epoch: int, train: bool = True, p: Sequence[float] | None = None) -> list[int]:
     """Images of batch k out of `n`: drawn without replacement in training (all of them when they fit), image i with
     chance `p[i]`, in order otherwise."""
     if not train: return [(k * bs + j) % n for j in range(bs) if k * bs + j < n] or [0]
-    rng = _rng(seed, 1, epoch, k)
+    rng = seed_rng(seed, STREAM_TRAIN_BATCH, epoch, k)
     return rng.permutation(n).tolist() if n <= bs else rng.choice(n, bs, replace=False, p=p).tolist()
 
 def epoch_batches(n: int, cfg, train: bool, n_batches: int | None = None) -> int:
@@ -208,7 +207,8 @@ class SpotterDL(DataLoader):
         for j, i in enumerate(self.indices(k)):
             img, texts, pts, boxes = self.source[i]
             for c in range(copies):
-                rng = _rng(self.cfg.seed, 2 if self.train else 3, self.epoch if self.train else 0, k, j, c)
+                rng = seed_rng(self.cfg.seed, STREAM_SPOTTER_IMAGE if self.train else STREAM_SPOTTER_VALID, self.epoch if self.train else 0,
+                               k, j, c)
                 im, t, p = self.augment(img, texts, pts, boxes, rng)
                 imgs.append(to_tensor(im))
                 seqs.append(encode_instances(t, p, (im.shape[1], im.shape[0]), self.tok, rng, self.max_instances))
