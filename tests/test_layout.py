@@ -8,7 +8,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 MAX_MODULE_LINES, MAX_CELL_LINES = 400, 60
-OVER_MODULES = {'benchmarks': 408, 'synth': 462}  # module -> its lines today
+OVER_MODULES = {'benchmarks': 408}  # module -> its lines today
 OVER_CELLS = {'Stage1DL': 93, 'train': 113, 'demo': 80, 'train_spotter': 96, 'pretrain_reader': 67,
               'bench_spotter_curve': 69}  # the one definition of an exported cell -> the cell's lines today
 MODULES = sorted(p for p in (ROOT / 'wecromcl').glob('*.py') if not p.name.startswith('_'))

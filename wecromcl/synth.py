@@ -14,14 +14,13 @@ import cv2
 from .core import EVAL_SEED, Config, UsageError, asset, save_json
 from .charset import filter_text
 from .formats import Sample, Word, to_annotations, to_eval_gts
-from .readers import read_image
+from .backgrounds import background, random_colour
 
 # %% auto #0
-__all__ = ['BACKGROUNDS', 'RENDER_CACHE', 'SYNTH_STREAM', 'SYNTH_FILES', 'vocabulary_path', 'load_vocabulary', 'vocabulary_zipf',
-           'SynthConfig', 'sample_text', 'find_fonts', 'bg_flat', 'bg_gradient', 'bg_noise', 'bg_stripes', 'bg_poster',
-           'find_photos', 'bg_photo', 'background', 'render_mask', 'rect_polygon', 'arc_warp', 'word_homography',
-           'apply_h', 'contrasting_colour', 'place_word', 'sample_rng', 'synth_sample', 'SynthDataset',
-           'synth_eval_samples', 'write_synth', 'synth']
+__all__ = ['RENDER_CACHE', 'SYNTH_STREAM', 'SYNTH_FILES', 'vocabulary_path', 'load_vocabulary', 'vocabulary_zipf', 'SynthConfig',
+           'sample_text', 'find_fonts', 'render_mask', 'rect_polygon', 'arc_warp', 'word_homography', 'apply_h',
+           'contrasting_colour', 'place_word', 'sample_rng', 'synth_sample', 'SynthDataset', 'synth_eval_samples',
+           'write_synth', 'synth']
 
 # %% ../nbs/03_synth.ipynb #4c96757c
 @lru_cache(maxsize=4)
@@ -177,71 +176,6 @@ def _font(path: str, size: int):
     from PIL import ImageFont
     return ImageFont.truetype(path, size)
 
-# %% ../nbs/03_synth.ipynb #3d223bde
-def _colour(rng) -> np.ndarray: return rng.integers(0, 256, 3).astype(np.float32)
-
-def _mix(t: np.ndarray, a, b) -> np.ndarray:
-    "Blend two colours by the map t in [0, 1]: (h, w) -> (h, w, 3)."
-    return t[..., None] * (np.asarray(b, np.float32) - a) + np.asarray(a, np.float32)
-
-def _up(x: np.ndarray, h: int, w: int) -> np.ndarray: return cv2.resize(x, (w, h), interpolation=cv2.INTER_CUBIC)
-
-def bg_flat(rng, h, w): return np.broadcast_to(_colour(rng), (h, w, 3)).copy()
-
-def bg_gradient(rng, h, w):
-    a = rng.uniform(0, 2 * np.pi)
-    y, x = np.mgrid[0:16, 0:16] / 15.0
-    t = (np.cos(a) * x + np.sin(a) * y); t = (t - t.min()) / (np.ptp(t) + 1e-6)
-    return _up(_mix(t.astype(np.float32), _colour(rng), _colour(rng)), h, w)
-
-def bg_noise(rng, h, w):
-    t = sum(_up(rng.random((s, s), dtype=np.float32), h // 4, w // 4) / (i + 1) for i, s in enumerate((3, 6, 12, 24)))
-    t = (t - t.min()) / (np.ptp(t) + 1e-6)
-    return _up(_mix(t, _colour(rng), _colour(rng)), h, w)
-
-def bg_stripes(rng, h, w):
-    a, f = rng.uniform(0, np.pi), rng.uniform(2, 12)
-    y, x = np.mgrid[0:h // 4, 0:w // 4].astype(np.float32) / (max(h, w) / 4)
-    t = 0.5 + 0.5 * np.sin(2 * np.pi * f * (np.cos(a) * x + np.sin(a) * y))
-    return _up(_mix(t.astype(np.float32), _colour(rng), _colour(rng)), h, w)
-
-def bg_poster(rng, h, w):
-    img = bg_flat(rng, h, w)
-    for _ in range(rng.integers(1, 5)):
-        c, (x0, x1), (y0, y1) = _colour(rng), sorted(rng.integers(0, w, 2)), sorted(rng.integers(0, h, 2))
-        if rng.random() < 0.5: img[y0:y1, x0:x1] = c
-        else: cv2.circle(img, (int(x0), int(y0)), int(rng.integers(10, max(11, min(h, w) // 3))), c.tolist(), -1)
-    return img
-
-BACKGROUNDS = [bg_flat, bg_gradient, bg_noise, bg_stripes, bg_poster]
-
-@lru_cache(maxsize=4)
-def find_photos(folder: str) -> tuple[str, ...]:
-    "Image files under `folder` (recursively), sorted."
-    if not Path(folder).is_dir(): raise FileNotFoundError(f'photo folder not found: {folder}')
-    out = tuple(sorted(str(p) for p in Path(folder).rglob('*') if p.suffix.lower() in ('.jpg', '.jpeg', '.png', '.bmp')))
-    if not out: raise FileNotFoundError(f'no jpg/png images in the photo folder {folder}')
-    return out
-
-@lru_cache(maxsize=32)
-def _photo(path: str) -> np.ndarray:
-    return read_image(path)
-
-def bg_photo(rng, h, w, photos) -> np.ndarray:
-    "A random crop of a random photo, resized to (h, w)."
-    img = _photo(photos[rng.integers(len(photos))])
-    H, W = img.shape[:2]
-    s = rng.uniform(0.4, 1.0)
-    ch, cw = max(8, int(H * s)), max(8, int(W * s))
-    y, x = rng.integers(0, H - ch + 1), rng.integers(0, W - cw + 1)
-    return cv2.resize(img[y:y + ch, x:x + cw], (w, h), interpolation=cv2.INTER_LINEAR).astype(np.float32)
-
-# %% ../nbs/03_synth.ipynb #564c4de0
-def background(rng, h: int, w: int, cfg: SynthConfig) -> np.ndarray:
-    "A (h, w, 3) float32 background in 0..255: a photo (if configured) or a procedural texture."
-    if cfg.photos and rng.random() < cfg.p_photo: return bg_photo(rng, h, w, find_photos(cfg.photos))
-    return BACKGROUNDS[rng.integers(len(BACKGROUNDS))](rng, h, w).astype(np.float32)
-
 # %% ../nbs/03_synth.ipynb #94bbcbdd
 RENDER_CACHE = 64  # masks kept: a word that does not fit is tried again, often at the same size (`small`: a third of renders)
 
@@ -307,7 +241,7 @@ _LUMA = np.array([0.299, 0.587, 0.114], np.float32)
 
 def contrasting_colour(rng, bg_mean: np.ndarray, min_contrast: float = 80.0) -> np.ndarray:
     "A random RGB colour whose luminance differs from `bg_mean`'s by at least `min_contrast`."
-    c, lb = _colour(rng), float(bg_mean @ _LUMA)
+    c, lb = random_colour(rng), float(bg_mean @ _LUMA)
     lc = float(c @ _LUMA)
     if abs(lc - lb) >= min_contrast: return c
     up = lb + min_contrast <= 255 and (lb < 128 or lb - min_contrast < 0)
