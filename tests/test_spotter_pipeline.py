@@ -46,3 +46,17 @@ def test_stage2_bad_input(tmp_path, capsys):
     assert rc == 2 and 'lexicon file is empty' in err and 'weak.txt' in err
     rc, err = run('spot', tmp_path / 'nothing.jpg', '--ckpt', tmp_path / 'none.pth')
     assert rc == 2 and 'no image or folder' in err
+
+
+def test_pseudo_label_keeps_spaced_out_images(wecromcl, tmp_path):
+    "`--min-spacing` keeps only the images whose words' points are that far apart, and says how many it kept."
+    syn = tmp_path / 'syn'
+    assert wecromcl('synth', '--out', syn, '--n-images', 4, '--seed', 3, '--preset', 'tiny').returncode == 0
+    ann = json.loads((syn / 'labels.json').read_text())
+    args = ['pseudo-label', '--ann', syn / 'labels.json', '--img-root', syn, '--out', tmp_path / 'p.json', '--min-spacing']
+    r = wecromcl(*args, 100000)   # farther than any two points of an image: only images of one word stay
+    assert r.returncode == 0 and f'of {len(ann)} images' in r.stdout, r.stdout + r.stderr
+    kept = json.loads((tmp_path / 'p.json').read_text())
+    assert set(kept) == {k for k, v in ann.items() if len(v) < 2}
+    r = wecromcl(*args, -1)
+    assert r.returncode == 2 and '--min-spacing -1' in r.stderr, r.stderr

@@ -4,7 +4,7 @@
 
 # %% ../nbs/25_pipeline.ipynb #f8b3ad8c
 from __future__ import annotations
-import random, sys, time
+import math, random, sys, time
 from collections import Counter
 from pathlib import Path
 from typing import Literal
@@ -13,7 +13,7 @@ from .metric import anchor_metric, point_in_polygon_rate
 from .core import (EVAL_SEED, VAL_SEED_OFFSET, UsageError, check_arg, check_numbers, checkpoint_config, default_device, holds_run_folder,
                            remove_stale_temporaries, save_json)
 from .transforms import Benchmark
-from .formats import load_eval_gts
+from .formats import load_eval_gts, save_results
 from .readers import check_image, read_image
 from .e2e import E2E_FIGURES, e2e_metric
 from .run import (Checkpoint, Precision, TimeBudget, numpy_rng_state, plain_state, restore_checkpoint, resumed_settings,
@@ -29,9 +29,9 @@ from .synth import SynthConfig, SynthDataset, SynthPreset, write_synth
 from .train import EpochTable, RunLog, Throughput, keep_epochs
 
 # %% auto #0
-__all__ = ['SPOTTER_RUN_FILES', 'SPOTTER_EPOCHS', 'LEGACY_TRAIN', 'pseudo_label', 'point_source', 'finished_spotter_run',
-           'SpotterCheckpoint', 'random_stem_warning', 'train_spotter', 'spotter_result', 'spotter_e2e',
-           'trivial_result', 'bench_spotter']
+__all__ = ['SPOTTER_RUN_FILES', 'SPOTTER_EPOCHS', 'LEGACY_TRAIN', 'pseudo_label', 'spaced_out', 'point_source',
+           'finished_spotter_run', 'SpotterCheckpoint', 'random_stem_warning', 'train_spotter', 'spotter_result',
+           'spotter_e2e', 'trivial_result', 'bench_spotter']
 
 # %% ../nbs/25_pipeline.ipynb #1d8b8a18
 def pseudo_label(*,
@@ -43,10 +43,22 @@ def pseudo_label(*,
                  dataset: Benchmark | None = None,  # apply this benchmark's official test resize (see `locate`)
                  peak: Peak = 'centroid',     # where in its peak a point goes (see `locate`)
                  device: str | None = None,   # torch device (default: cuda when available, else cpu)
+                 min_spacing: float = 0,      # keep only the images whose points are at least this far apart (px; 0: all)
                  ) -> dict:
     "Stage 1 over an annotation file: one pseudo point per word, the labels `train-spotter --points pseudo` reads."
+    check_arg(min_spacing >= 0, 'min_spacing', min_spacing, 'at least 0')
     if ckpt is None: print('stage 1: the shipped tiny weights (trained on synthetic images only)')
-    return locate(ckpt=ckpt, ann=ann, img_root=img_root, out=out, vis=vis, dataset=dataset, peak=peak, device=device)
+    result = locate(ckpt=ckpt, ann=ann, img_root=img_root, out=out, vis=vis, dataset=dataset, peak=peak, device=device)
+    if not min_spacing: return result
+    kept = spaced_out(result, min_spacing)
+    print(f'--min-spacing {min_spacing:g}: kept {len(kept)} of {len(result)} images (the others have two words on one spot); '
+          f'wrote {save_results(kept, out)}')
+    return kept
+
+def spaced_out(result: dict, min_spacing: float) -> dict:
+    "The images of a stage-1 result in which no two points lie closer than `min_spacing` pixels."
+    def apart(pts): return all(math.dist(a, b) >= min_spacing for i, a in enumerate(pts) for b in pts[i + 1:])
+    return {k: r for k, r in result.items() if apart(r['points'])}
 
 # %% ../nbs/25_pipeline.ipynb #1d53763e
 def _as_list(v) -> list | None: return [v] if isinstance(v, (str, Path)) else v
@@ -232,6 +244,7 @@ def bench_spotter(json: str | None = None,   # also write the result to this JSO
                   backbone_init: str | None = None,  # ResNet weights both spotters start from: `shipped` (the kit's reader) or pretrain-reader's body.pth
                   seed: int = 0,
                   workers: int | None = None,  # processes drawing each spotter's batches (default: `default_workers` of the device)
+                  min_spacing: float = 0,    # the pseudo row trains only on images whose points are this far apart (px; see `pseudo-label`)
                   ) -> dict:
     "The spotter trained on GT points vs on stage-1 pseudo points, same budget, end-to-end Hmean on held-out images."
     check_numbers(epochs=epochs, epoch_len=epoch_len, n_eval=n_eval, workers=workers)
@@ -241,8 +254,9 @@ def bench_spotter(json: str | None = None,   # also write the result to this JSO
     cfg = SynthConfig.preset(synth)
     write_synth(out/'train', n_train, seed, cfg, verbose=False)
     write_synth(out/'test', n_eval, EVAL_SEED + seed, cfg, verbose=False)
-    pseudo = pseudo_label(ann=str(out/'train/labels.json'), img_root=str(out/'train'), ckpt=ckpt, out=str(out/'pseudo.json'))
-    gts = load_eval_gts(out/'train/gts.json')
+    pseudo = pseudo_label(ann=str(out/'train/labels.json'), img_root=str(out/'train'), ckpt=ckpt, out=str(out/'pseudo.json'),
+                          min_spacing=min_spacing)
+    gts = {k: g for k, g in load_eval_gts(out/'train/gts.json').items() if k in pseudo}  # the images the pseudo row trains on
     quality = anchor_metric(pseudo, gts)
     gt_result = {k: dict(g, scores=[1.0] * len(g['text'])) for k, g in gts.items()}  # the GT points, as a stage-1 result
     in_word = {name: point_in_polygon_rate(r, gts)['rate'] for name, r in (('gt', gt_result), ('pseudo', pseudo))}  # inside their own word
@@ -258,8 +272,8 @@ def bench_spotter(json: str | None = None,   # also write the result to this JSO
     rows['trivial'] = {k: base[k] for k in E2E_FIGURES}
     res = dict(stage1=('shipped tiny weights' if ckpt is None else str(ckpt)), pseudo_anchor_hmean=quality['hmean'],
                pseudo_in_word=in_word['pseudo'], gt_in_word=in_word['gt'], steps=epochs * epoch_len, workers=workers,
-               n_train=n_train, n_eval=n_eval, synth=synth, preset=preset, backbone_init=backbone_init,
-               spotter=rows)
+               n_train=n_train, pseudo_images=len(pseudo), min_spacing=min_spacing, n_eval=n_eval, synth=synth, preset=preset,
+               backbone_init=backbone_init, spotter=rows)
     print(f"\nstage-1 pseudo points ({res['stage1']}): anchor Hmean {quality['hmean']:.3f} against the GT points; "
           f"{in_word['pseudo']:.3f} of them inside their word (GT points: {in_word['gt']:.3f})"
           + ('  (they do not localize: the pseudo row cannot beat chance)' if quality['hmean'] < 0.1 else ''))
