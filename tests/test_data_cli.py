@@ -65,3 +65,14 @@ def test_bench_synth(wecromcl, tmp_path):
     assert r.returncode == 0, r.stderr
     res = json.loads((tmp_path / 'b.json').read_text())
     assert {'images_per_s', 'side', 'max_words', 'workers'} <= set(res) and res['side'] == 96
+
+
+def test_bad_photos_are_one_line(wecromcl, tmp_path):
+    "`synth --photos`: an empty folder, or a photo too small to crop, is one line naming it, never a plain background instead."
+    photos = tmp_path / 'photos'; photos.mkdir()
+    r = wecromcl('synth', '--out', tmp_path / 'a', '--n-images', 6, '--preset', 'tiny', '--photos', photos)
+    assert r.returncode == 2 and 'no images under' in r.stderr and 'Traceback' not in r.stderr, r.stderr
+    from PIL import Image
+    Image.new('RGB', (40, 5)).save(photos / 'strip.png')
+    r = wecromcl('synth', '--out', tmp_path / 'b', '--n-images', 6, '--preset', 'tiny', '--photos', photos)
+    assert r.returncode == 2 and 'strip.png' in r.stderr and 'too small' in r.stderr and 'Traceback' not in r.stderr, r.stderr

@@ -8,11 +8,12 @@ from functools import lru_cache
 from pathlib import Path
 import numpy as np
 import cv2
-from .readers import read_image
+from .core import UsageError
+from .readers import find_images, read_image
 
 # %% auto #0
-__all__ = ['BACKGROUNDS', 'random_colour', 'bg_flat', 'bg_gradient', 'bg_noise', 'bg_stripes', 'bg_poster', 'find_photos',
-           'bg_photo', 'background']
+__all__ = ['BACKGROUNDS', 'MIN_PHOTO_SIDE', 'random_colour', 'bg_flat', 'bg_gradient', 'bg_noise', 'bg_stripes', 'bg_poster',
+           'find_photos', 'bg_photo', 'background']
 
 # %% ../nbs/02b_backgrounds.ipynb #3d223bde
 def random_colour(rng) -> np.ndarray:
@@ -54,24 +55,28 @@ def bg_poster(rng, h, w):
 
 BACKGROUNDS = [bg_flat, bg_gradient, bg_noise, bg_stripes, bg_poster]
 
+MIN_PHOTO_SIDE = 8  # pixels: the smallest crop a background is cut from
+
 @lru_cache(maxsize=4)
 def find_photos(folder: str) -> tuple[str, ...]:
-    "Image files under `folder` (recursively), sorted."
+    "The images under `folder` (recursively, as `find_images` finds them: other files are counted in a warning), sorted."
     if not Path(folder).is_dir(): raise FileNotFoundError(f'photo folder not found: {folder}')
-    out = tuple(sorted(str(p) for p in Path(folder).rglob('*') if p.suffix.lower() in ('.jpg', '.jpeg', '.png', '.bmp')))
-    if not out: raise FileNotFoundError(f'no jpg/png images in the photo folder {folder}')
-    return out
+    return tuple(str(f) for f in find_images(folder)[0])
 
 @lru_cache(maxsize=32)
 def _photo(path: str) -> np.ndarray:
-    return read_image(path)
+    img = read_image(path)   # an unreadable file is an error that names it, not a silent plain background
+    if min(img.shape[:2]) < MIN_PHOTO_SIDE:
+        raise UsageError(f'{path}: a {img.shape[1]}x{img.shape[0]} photo is too small to cut a background from '
+                         f'(at least {MIN_PHOTO_SIDE} px a side)')
+    return img
 
 def bg_photo(rng, h, w, photos) -> np.ndarray:
     "A random crop of a random photo, resized to (h, w)."
     img = _photo(photos[rng.integers(len(photos))])
     H, W = img.shape[:2]
     s = rng.uniform(0.4, 1.0)
-    ch, cw = max(8, int(H * s)), max(8, int(W * s))
+    ch, cw = max(MIN_PHOTO_SIDE, int(H * s)), max(MIN_PHOTO_SIDE, int(W * s))
     y, x = rng.integers(0, H - ch + 1), rng.integers(0, W - cw + 1)
     return cv2.resize(img[y:y + ch, x:x + cw], (w, h), interpolation=cv2.INTER_LINEAR).astype(np.float32)
 
