@@ -55,6 +55,7 @@ def bg_poster(rng, h, w):
 
 BACKGROUNDS = [bg_flat, bg_gradient, bg_noise, bg_stripes, bg_poster]
 
+# %% ../nbs/02b_backgrounds.ipynb #ab12cd06
 MIN_PHOTO_SIDE = 8  # pixels: the smallest crop a background is cut from
 
 @lru_cache(maxsize=4)
